@@ -1,0 +1,90 @@
+# swarmops.swarm — one entry point for the test bed, the tests and the local demo.
+#   make demo       bring up a three-node lab (node containers) and run site.yml + status.yml on it
+#   make test       everything CI runs: unit, sanity, lint, module integration, every molecule scenario
+#   make test-fast  the inner loop: unit tests and lint, no node containers
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+VENV       := $(CURDIR)/.venv
+BIN        := $(VENV)/bin
+TESTBED    := tests/testbed
+RELEASES   := bookworm trixie
+SCENARIOS  := docker firewall default ha faults
+export PATH := $(BIN):$(PATH)
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.cache/collections
+export ANSIBLE_FORCE_COLOR := 0
+export PY_COLORS := 0
+
+.PHONY: help
+help:
+	@grep -E '^[a-z][a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | sort
+
+# ---- the test bed ---------------------------------------------------------------------------
+.PHONY: engine venv images mirror testbed
+engine: ## install and start a Docker engine on this machine when none answers
+	bash $(TESTBED)/ensure-engine.sh
+
+$(VENV)/.installed: requirements-dev.txt
+	python3 -m venv $(VENV)
+	$(BIN)/pip install -q -r requirements-dev.txt
+	touch $@
+
+venv: $(VENV)/.installed ## the Python virtualenv with the pinned toolchain
+	bash $(TESTBED)/link-collection.sh
+
+images: engine ## node images (bare Debian hosts) and the node images with an engine preinstalled
+	bash $(TESTBED)/build-node-image.sh bookworm & b=$$!; \
+	bash $(TESTBED)/build-node-image.sh trixie & t=$$!; wait $$b; wait $$t
+	bash $(TESTBED)/build-engine-image.sh bookworm
+	bash $(TESTBED)/build-engine-image.sh trixie
+	bash $(TESTBED)/build-service-image.sh
+
+mirror: images ## the signed local mirror of Docker's apt repository, served on the test networks
+	bash $(TESTBED)/build-mirror.sh
+
+testbed: venv images mirror ## everything the tests and the demo stand on
+
+# ---- tests ----------------------------------------------------------------------------------
+.PHONY: test test-fast unit lint sanity integration molecule $(addprefix molecule-,$(SCENARIOS)) distribution
+unit: venv ## unit tests of the pure logic (spec normalisation, diffs, argument checks)
+	$(BIN)/pytest -q tests/unit
+
+lint: venv ## yamllint and ansible-lint (production profile)
+	$(BIN)/yamllint -s .
+	$(BIN)/ansible-lint --offline --profile production
+
+sanity: venv ## ansible-test sanity on the installed-tree layout
+	bash tests/sanity/run.sh
+
+integration: testbed ## the modules against real engines in a real multi-node swarm
+	$(BIN)/pytest -q tests/integration
+
+$(addprefix molecule-,$(SCENARIOS)): molecule-%: testbed
+	$(BIN)/molecule test -s $*
+
+molecule: $(addprefix molecule-,$(SCENARIOS)) ## every molecule scenario
+
+distribution: testbed ## build + install the tarball, ansible-doc, ansible-builder, ansible-runner job templates
+	$(BIN)/pytest -q tests/distribution
+
+test-fast: unit lint ## the inner loop
+
+test: ## everything CI runs (see .ci/run)
+	bash tests/run-all.sh
+
+# ---- the local lab --------------------------------------------------------------------------
+.PHONY: lab demo demo-down status
+lab: testbed ## three node containers (manager1, worker1, worker2) on network swarmlab
+	bash $(TESTBED)/lab.sh up
+
+demo: lab ## the lab, then site.yml and status.yml against it
+	$(BIN)/ansible-playbook -i inventories/lab site.yml
+	$(BIN)/ansible-playbook -i inventories/lab playbooks/status.yml
+
+status: venv ## status.yml against the lab
+	$(BIN)/ansible-playbook -i inventories/lab playbooks/status.yml
+
+demo-down: ## remove the lab's node containers and network
+	bash $(TESTBED)/lab.sh down

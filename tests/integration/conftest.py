@@ -1,0 +1,226 @@
+"""Harness for the module integration tests: real engines in node containers, real swarms.
+
+Nodes are started from `swarmops-node-engine:RELEASE` (Debian's engine and python3-docker already
+installed, see tests/testbed) on the project's network `swarmops-it`, and the modules are run on
+them by ansible-playbook over the docker connection, exactly as a user's playbook would run them.
+
+Secrets: the harness reads join tokens itself (`Node.join_token`) and never puts one in an
+assertion message or a log line; `scrub()` removes any that might reach a failure message.
+"""
+
+import json
+import os
+import re
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+TESTBED = REPO_ROOT / 'tests' / 'testbed'
+NETWORK = 'swarmops-it'
+SUBNET = '10.213.40.0/24'
+NAME_PREFIX = 'it-'
+SERVICE_IMAGE = 'swarmops/busybox:local'
+SERVICE_IMAGE_ARCHIVE = REPO_ROOT / '.cache' / 'testbed' / 'images' / 'busybox.tar'
+TOKEN_PATTERN = re.compile(r'SWMTKN-1-[0-9a-z]+-[0-9a-z]+')
+
+
+def scrub(text):
+    """Text with every swarm join token replaced, safe for assertion messages."""
+    return TOKEN_PATTERN.sub('SWMTKN-<redacted>', text or '')
+
+
+def testbed_shell(function, *args):
+    """Run a function of tests/testbed/lib.sh, so node flags are defined in one place."""
+    script = 'source "%s/lib.sh" && %s "$@"' % (TESTBED, function)
+    subprocess.run(['bash', '-c', script, '_'] + list(args), check=True)
+
+
+class Node(object):
+    """One node container: a host with its own dockerd."""
+
+    def __init__(self, name, ip, release):
+        self.name = name  # inventory name and container name
+        self.ip = ip
+        self.release = release
+
+    def __repr__(self):
+        return 'Node(%s, %s)' % (self.name, self.ip)
+
+    def sh(self, command, check=True, timeout=120):
+        """Run a shell command on the node; returns CompletedProcess with text output."""
+        result = subprocess.run(['docker', 'exec', self.name, 'sh', '-c', command],
+                                capture_output=True, text=True, timeout=timeout)
+        if check and result.returncode != 0:
+            raise AssertionError('%s: `%s` failed (%d): %s %s' % (
+                self.name, scrub(command), result.returncode, scrub(result.stdout), scrub(result.stderr)))
+        return result
+
+    def docker_json(self, *args):
+        """`docker ARGS --format '{{json .}}'` on the node, parsed."""
+        out = self.sh("docker %s --format '{{json .}}'" % ' '.join(args)).stdout
+        return json.loads(out)
+
+    def info(self):
+        return json.loads(self.sh("docker info --format '{{json .}}'").stdout)
+
+    def swarm_state(self):
+        return self.info()['Swarm']['LocalNodeState']
+
+    def is_manager(self):
+        return bool(self.info()['Swarm'].get('ControlAvailable'))
+
+    def join_token(self, role):
+        """The join token for ROLE, read on this manager. Never print it."""
+        return self.sh('docker swarm join-token -q %s' % role).stdout.strip()
+
+    def init_swarm(self):
+        self.sh('docker swarm init --advertise-addr %s' % self.ip)
+
+    def join_swarm(self, manager, role='worker'):
+        """Join via the CLI (for fixtures); the token stays inside this process."""
+        token = manager.join_token(role)
+        self.sh('docker swarm join --token %s %s:2377' % (token, manager.ip))
+
+    def leave_swarm(self):
+        self.sh('docker swarm leave --force', check=False)
+
+    def load_service_image(self):
+        subprocess.run(['docker', 'cp', str(SERVICE_IMAGE_ARCHIVE), '%s:/tmp/service-image.tar' % self.name],
+                       check=True, capture_output=True)
+        self.sh('docker load -i /tmp/service-image.tar >/dev/null && rm -f /tmp/service-image.tar')
+
+    def wait_for_engine(self, seconds=60):
+        deadline = time.time() + seconds
+        while time.time() < deadline:
+            if self.sh('docker info >/dev/null 2>&1', check=False).returncode == 0:
+                return
+            time.sleep(0.5)
+        raise AssertionError('%s: dockerd did not answer within %ds' % (self.name, seconds))
+
+
+class Ansible(object):
+    """Runs one-task playbooks on nodes and returns each host's result dict."""
+
+    def __init__(self, workdir):
+        self.workdir = Path(workdir)
+        self.nodes = {}
+
+    def add(self, node):
+        self.nodes[node.name] = node
+        self._write_inventory()
+
+    def remove(self, node):
+        self.nodes.pop(node.name, None)
+        self._write_inventory()
+
+    def _write_inventory(self):
+        hosts = {name: {'ansible_host': name} for name in self.nodes}
+        inventory = {'all': {'hosts': hosts, 'vars': {
+            'ansible_connection': 'community.docker.docker',
+            'ansible_python_interpreter': '/usr/bin/python3',
+        }}}
+        (self.workdir / 'inventory.json').write_text(json.dumps(inventory))
+
+    def playbook(self, hosts, tasks, check=False, diff=False, extra_vars=None, verbosity=0):
+        """Run TASKS (list of task dicts) on HOSTS; return (per-task list of {host: result}, raw)."""
+        play = [{'hosts': hosts, 'gather_facts': False, 'tasks': tasks}]
+        fd, path = tempfile.mkstemp(suffix='.yml', dir=str(self.workdir))
+        with os.fdopen(fd, 'w') as handle:
+            json.dump(play, handle)
+        command = ['ansible-playbook', '-i', str(self.workdir / 'inventory.json'), path]
+        if check:
+            command.append('--check')
+        if diff:
+            command.append('--diff')
+        if verbosity:
+            command.append('-' + 'v' * verbosity)
+        if extra_vars:
+            command += ['-e', json.dumps(extra_vars)]
+        env = dict(os.environ)
+        env.update({
+            'ANSIBLE_CONFIG': str(REPO_ROOT / 'ansible.cfg'),
+            'ANSIBLE_COLLECTIONS_PATH': str(REPO_ROOT / '.cache' / 'collections'),
+            'ANSIBLE_STDOUT_CALLBACK': 'ansible.posix.json',
+            # ansible.cfg enables profile_tasks, whose text would corrupt the JSON on stdout.
+            'ANSIBLE_CALLBACKS_ENABLED': 'ansible.posix.json',
+            'ANSIBLE_NOCOLOR': '1',
+        })
+        result = subprocess.run(command, capture_output=True, text=True, env=env, cwd=str(self.workdir))
+        try:
+            report = json.loads(result.stdout)
+        except ValueError:
+            raise AssertionError('ansible-playbook did not print JSON (rc %d): %s %s' % (
+                result.returncode, scrub(result.stdout[-3000:]), scrub(result.stderr[-3000:])))
+        per_task = [task['hosts'] for play_report in report['plays'] for task in play_report['tasks']]
+        return per_task, result
+
+    def module(self, hosts, module, args, check=False, diff=False, no_log=False):
+        """Run MODULE with ARGS on HOSTS; return {host: result} (result['failed'] on failure)."""
+        task = {'name': 'call %s' % module, module: args, 'ignore_errors': True}
+        if no_log:
+            task['no_log'] = True
+        per_task, run = self.playbook(hosts, [task], check=check, diff=diff)
+        if not per_task:
+            raise AssertionError('no task result (rc %d): %s' % (run.returncode, scrub(run.stderr[-3000:])))
+        return per_task[0]
+
+    def one(self, host, module, args, **kwargs):
+        """Run MODULE on one host and return its result."""
+        return self.module(host, module, args, **kwargs)[host]
+
+
+@pytest.fixture(scope='session')
+def testbed():
+    """The network and images the tests need (built by `make testbed`)."""
+    for release in ('bookworm', 'trixie'):
+        image = 'swarmops-node-engine:%s' % release
+        if subprocess.run(['docker', 'image', 'inspect', image], capture_output=True).returncode != 0:
+            pytest.fail('image %s is missing: run `make testbed` first' % image)
+    if not SERVICE_IMAGE_ARCHIVE.exists():
+        pytest.fail('%s is missing: run `make testbed` first' % SERVICE_IMAGE_ARCHIVE)
+    testbed_shell('ensure_network', NETWORK, SUBNET)
+    return NETWORK
+
+
+@pytest.fixture(scope='session')
+def ansible(tmp_path_factory):
+    return Ansible(tmp_path_factory.mktemp('ansible'))
+
+
+class NodeFactory(object):
+    """Starts node containers with fixed addresses; removes them all at the end of the session."""
+
+    def __init__(self, ansible):
+        self.ansible = ansible
+        self.started = []
+
+    def start(self, short_name, host_number, release='bookworm', load_image=True):
+        node = Node(NAME_PREFIX + short_name, '10.213.40.%d' % host_number, release)
+        testbed_shell('start_node', node.name, 'swarmops-node-engine:%s' % release, NETWORK, node.ip)
+        node.wait_for_engine()
+        if load_image:
+            node.load_service_image()
+        self.started.append(node)
+        self.ansible.add(node)
+        return node
+
+    def stop(self, node):
+        subprocess.run(['docker', 'rm', '-f', '-v', node.name], capture_output=True)
+        self.ansible.remove(node)
+        if node in self.started:
+            self.started.remove(node)
+
+    def cleanup(self):
+        for node in list(self.started):
+            self.stop(node)
+
+
+@pytest.fixture(scope='session')
+def nodes(testbed, ansible):
+    factory = NodeFactory(ansible)
+    yield factory
+    factory.cleanup()
