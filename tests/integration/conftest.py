@@ -89,9 +89,11 @@ class Node(object):
         self.sh('docker swarm leave --force', check=False)
 
     def load_service_image(self):
-        subprocess.run(['docker', 'cp', str(SERVICE_IMAGE_ARCHIVE), '%s:/tmp/service-image.tar' % self.name],
-                       check=True, capture_output=True)
-        self.sh('docker load -i /tmp/service-image.tar >/dev/null && rm -f /tmp/service-image.tar')
+        # Streamed on stdin: on Debian 13 /tmp is a tmpfs mounted by systemd, which hides a file
+        # that `docker cp` put in the image layer underneath it.
+        with open(str(SERVICE_IMAGE_ARCHIVE), 'rb') as archive:
+            subprocess.run(['docker', 'exec', '-i', self.name, 'docker', 'load'],
+                           stdin=archive, check=True, capture_output=True)
 
     def wait_for_engine(self, seconds=60):
         deadline = time.time() + seconds

@@ -20,8 +20,14 @@ docker exec "$builder" bash -c '
   set -e
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  apt-get install -y -qq --no-install-recommends docker.io python3-docker iptables >/dev/null
+  # Debian 13 split the client out of docker.io into docker-cli (a Recommends); bookworm has no such package.
+  cli=""; apt-cache show docker-cli >/dev/null 2>&1 && cli=docker-cli
+  apt-get install -y -qq --no-install-recommends docker.io $cli python3-docker iptables >/dev/null
   systemctl enable docker >/dev/null 2>&1
+  # Engine 26 (Debian 13) tries to disable IPv6 on every container interface through /proc/sys, which
+  # is read-only in a node container, and then refuses to start any task; this is its documented opt-out.
+  mkdir -p /etc/systemd/system/docker.service.d
+  printf "[Service]\nEnvironment=DOCKER_ALLOW_IPV6_ON_IPV4_INTERFACE=1\n" >/etc/systemd/system/docker.service.d/testbed-ipv6.conf
   apt-get clean; rm -rf /var/lib/apt/lists/*'
 docker stop "$builder" >/dev/null
 docker commit -c "LABEL swarmops.recipe=$recipe" "$builder" "$image" >/dev/null
