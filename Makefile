@@ -88,3 +88,8 @@ status: venv ## status.yml against the lab
 
 demo-down: ## remove the lab's node containers and network
 	bash $(TESTBED)/lab.sh down
+
+# ---- benchmarks -----------------------------------------------------------------------------
+.PHONY: bench
+bench: testbed ## the speed figures of bench/README.md, on a lab of its own
+	$(BIN)/python bench/bench.py

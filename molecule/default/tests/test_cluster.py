@@ -1,6 +1,6 @@
 """The tutorial cluster after site.yml: engine from the mirror, ports open, swarm formed, services up."""
-import json
 
+import json
 import sys
 from pathlib import Path
 
