@@ -10,7 +10,7 @@ VENV       := $(CURDIR)/.venv
 BIN        := $(VENV)/bin
 TESTBED    := tests/testbed
 RELEASES   := bookworm trixie
-SCENARIOS  := docker firewall default ha faults
+SCENARIOS  := docker firewall default ha
 export PATH := $(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.cache/collections
@@ -47,7 +47,7 @@ mirror: images ## the signed local mirror of Docker's apt repository, served on 
 testbed: venv images mirror ## everything the tests and the demo stand on
 
 # ---- tests ----------------------------------------------------------------------------------
-.PHONY: test test-fast unit lint sanity integration molecule $(addprefix molecule-,$(SCENARIOS)) distribution
+.PHONY: test test-fast unit lint sanity integration faults molecule $(addprefix molecule-,$(SCENARIOS)) distribution
 unit: venv ## unit tests of the pure logic (spec normalisation, diffs, argument checks)
 	$(BIN)/pytest -q tests/unit
 
@@ -65,6 +65,9 @@ $(addprefix molecule-,$(SCENARIOS)): molecule-%: testbed
 	$(BIN)/molecule test -s $*
 
 molecule: $(addprefix molecule-,$(SCENARIOS)) ## every molecule scenario
+
+faults: testbed ## broken clusters healed (or refused) by a re-run, bad input, secrets
+	$(BIN)/pytest -q tests/faults
 
 distribution: testbed ## build + install the tarball, ansible-doc, ansible-builder, ansible-runner job templates
 	$(BIN)/pytest -q tests/distribution

@@ -14,7 +14,7 @@ steps=(
   "molecule-firewall:make molecule-firewall"
   "molecule-default:make molecule-default"
   "molecule-ha:make molecule-ha"
-  "molecule-faults:make molecule-faults"
+  "faults:make faults"
   "distribution:make distribution"
 )
 # SWARMOPS_TEST_STEPS="unit lint" runs a subset (the names above).

@@ -36,7 +36,7 @@ recipe="$( (cat "$0"; for r in "${RELEASES[@]}"; do image_label "$NODE_IMAGE_REP
 if [ "$(cat "$MIRROR_DIR/recipe" 2>/dev/null)" = "$recipe" ] && [ -s "$WWW/linux/debian/gpg" ] \
   && [ -s "$MIRROR_DIR/fingerprint" ]; then
   log "mirror is up to date ($recipe)"
-  exec bash "$TESTBED_DIR/mirror.sh" up
+  bash "$TESTBED_DIR/mirror.sh" up; exit 0
 fi
 
 # ---- the throwaway signing key (kept across rebuilds so the fingerprint stays stable) ----------------
@@ -226,7 +226,7 @@ build_release() {
   install -D -m 644 /dev/stdin "$p/lib/systemd/system/containerd.service" <<<"$CONTAINERD_SERVICE"
   install -D -m 644 /dev/stdin "$p/etc/containerd/config.toml" <<<"$CONTAINERD_CONFIG"
   control "$p" "Package: containerd.io" "Version: $cont_up-1" "${COMMON[@]}" \
-    "Depends: $( (lib_depends "$containerd"; lib_depends "$runc") | paste -sd, | sed 's/,/, /g')" \
+    "Depends: $( (lib_depends "$containerd"; lib_depends "$runc") | tr ',' '\n' | sed 's/^ *//' | awk '!seen[$0]++' | paste -sd, | sed 's/,/, /g')" \
     "Conflicts: containerd, runc" "Replaces: containerd, runc" "Provides: containerd, runc" \
     "Description: An open and reliable container runtime" \
     " Repacked for the swarmops test bed from Debian $release's containerd $cont_up and runc $runc_up."
@@ -336,4 +336,5 @@ mv "$new" "$WWW"
 rm -rf "$WWW.old"
 echo "$recipe" >"$MIRROR_DIR/recipe"
 log "built mirror $recipe (key $fingerprint): $(find "$WWW" -name '*.deb' | wc -l) packages"
-exec bash "$TESTBED_DIR/mirror.sh" restart
+# Not exec: the EXIT trap must still remove the work directory.
+bash "$TESTBED_DIR/mirror.sh" restart
