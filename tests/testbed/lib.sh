@@ -48,11 +48,12 @@ start_node() {
 
 wait_for_systemd() {
   local name="$1" state=""
-  for _ in $(seq 60); do
+  # Usually a few seconds; minutes when the machine is loaded by parallel scenarios.
+  for _ in $(seq 180); do
     state="$(docker exec "$name" systemctl is-system-running 2>/dev/null || true)"
     case "$state" in running|degraded) return 0 ;; esac
     sleep 1
   done
-  log "$name: systemd did not come up (state: ${state:-none})"
+  log "$name: systemd did not come up within 180 s (state: ${state:-none})"
   return 1
 }

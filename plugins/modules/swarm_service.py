@@ -1,0 +1,628 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: swarmops.swarm contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import (absolute_import, division, print_function)
+
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: swarm_service
+short_description: Create, update and remove Docker Swarm services, and wait until they run
+version_added: 0.1.0
+description:
+  - Runs on a swarm manager and converges one service (O(name)) or many (O(services)) to the options given,
+    like C(docker service create) / C(docker service update) / C(docker service rm), but idempotent.
+  - Change detection compares the options you set with the service's current spec, with the defaults the
+    daemon fills in taken into account. An option you do not set is not compared and is left as it is on the
+    service; to clear a list or dict, set it to an empty one (for example O(env={})).
+  - Lists are compared as sets where Docker treats them as sets (O(constraints), O(env) by name, O(labels),
+    O(publish), O(mounts) by target, O(networks), O(secrets), O(configs)) and in order where order matters
+    (O(command), O(args), O(placement_preferences)).
+  - A change Docker cannot make in place (the O(mode)) removes the service and creates it again; the result
+    says so in RV(recreated) and RV(recreate_reason).
+  - With O(wait=true) the module returns when the service has converged, and fails with the errors Docker
+    reported for its tasks (for example C(No such image), C(no suitable node)) when it does not.
+author:
+  - swarmops.swarm contributors (@swarmops)
+extends_documentation_fragment:
+  - swarmops.swarm.engine
+attributes:
+  check_mode:
+    support: full
+    description: Predicts C(changed) and the diff without touching the service.
+  diff_mode:
+    support: full
+    description: The diff holds before/after of exactly the options that differ.
+options:
+  name:
+    description:
+      - The service's name. Required unless O(services) is given.
+    type: str
+  services:
+    description:
+      - Converge many services in one call instead of one O(name); each item is a dict of this module's
+        per-service options (O(name), O(state), O(image), O(replicas), ... everything except O(services),
+        O(wait), O(wait_timeout), O(docker_host) and O(api_timeout), which apply to the whole call).
+      - All items are validated before anything is changed. The services are read with one API call,
+        changed one after the other, and waited for together.
+      - Mutually exclusive with O(name) and the other per-service options.
+    type: list
+    elements: dict
+  state:
+    description:
+      - V(present) creates or updates the service, V(absent) removes it.
+    type: str
+    choices: [present, absent]
+    default: present
+  image:
+    description:
+      - The image, such as V(nginx:1.27). Required to create a service.
+      - V(busybox) and V(docker.io/library/busybox:latest) are the same image for change detection.
+    type: str
+  command:
+    description:
+      - Overrides the image's entrypoint. A string is split like a shell would, a list is taken as is.
+    type: raw
+  args:
+    description:
+      - Arguments to the command (the image's CMD when O(command) is not set).
+    type: list
+    elements: str
+  mode:
+    description:
+      - V(replicated) (a number of tasks), V(global) (one task per eligible node), V(replicated-job) (run
+        O(replicas) tasks to completion), V(global-job) (run once to completion on every eligible node).
+      - A new service is V(replicated) when this is not set; an existing one keeps its mode.
+      - Changing the mode of an existing service recreates it.
+    type: str
+    choices: [replicated, global, replicated-job, global-job]
+  replicas:
+    description:
+      - Number of tasks of a V(replicated) service, or completions of a V(replicated-job).
+      - A whole number, 0 or more. Not allowed for global modes. A new replicated service gets 1.
+    type: raw
+  env:
+    description:
+      - Environment variables, as a dict of names to values or a list of V(NAME=value) strings.
+      - Compared as a set keyed by name. Booleans must be quoted.
+    type: raw
+  labels:
+    description:
+      - Service labels. Labels that tooling adds (V(com.docker.stack.*), V(com.docker.compose.*)) are ignored
+        and kept unless you set them.
+    type: dict
+  container_labels:
+    description:
+      - Labels of the service's containers.
+    type: dict
+  publish:
+    description:
+      - Published ports, each a dict or the shorthand V(PUBLISHED:TARGET[/PROTOCOL]) (V("8080:80/udp")).
+      - Dict keys are V(published) (1-65535; left out, the swarm picks one), V(target) (1-65535, required),
+        V(protocol) (V(tcp), V(udp), V(sctp); default V(tcp)) and V(mode) (V(ingress) or V(host); default
+        V(ingress)).
+      - V(host) ports are bound on the node a task runs on; V(ingress) ports go through the routing mesh
+        (which needs IPVS in the nodes' kernel).
+    type: list
+    elements: raw
+  networks:
+    description:
+      - Networks to attach to, by name (resolved to IDs) or as a dict with V(name) and V(aliases). The
+        networks must exist (swarm-scoped, usually overlay).
+    type: list
+    elements: raw
+  mounts:
+    description:
+      - Mounts, each a dict or the C(--mount) string form (V(type=bind,source=/srv,target=/data,readonly)).
+      - Dict keys are V(type) (V(bind), V(volume), V(tmpfs), V(npipe); default V(volume)), V(source),
+        V(target) (required, absolute), V(readonly), V(propagation) (bind), V(no_copy), V(volume_labels),
+        V(volume_driver), V(volume_driver_options) (volume), V(tmpfs_size), V(tmpfs_mode) (tmpfs).
+    type: list
+    elements: raw
+  constraints:
+    description:
+      - Placement constraints, each V(key==value) or V(key!=value) (V(node.role==manager),
+        V(node.labels.zone!=b)). Compared as a set.
+    type: list
+    elements: str
+  placement_preferences:
+    description:
+      - Spread preferences, in order, each a dict with the key V(spread) (V(node.labels.zone)) or the
+        string V(spread=node.labels.zone).
+    type: list
+    elements: raw
+  max_replicas_per_node:
+    description:
+      - At most this many tasks of the service on one node; V(0) is no limit. Replicated services only.
+    type: raw
+  limits:
+    description:
+      - Resource limits of each task.
+    type: dict
+    suboptions:
+      cpus:
+        description: CPUs, such as V(0.5) (stored as NanoCPUs). V(0) is no limit.
+        type: raw
+      memory:
+        description: Memory in bytes or with a unit (V(64M), V(1G); powers of 1024). V(0) is no limit.
+        type: raw
+      pids:
+        description: Maximum number of processes (engine API 1.41+). V(0) is no limit.
+        type: int
+  reservations:
+    description:
+      - Resources reserved for each task (the scheduler only places a task where they are free).
+    type: dict
+    suboptions:
+      cpus:
+        description: CPUs, such as V(0.5).
+        type: raw
+      memory:
+        description: Memory in bytes or with a unit (V(64M)).
+        type: raw
+  restart_policy:
+    description:
+      - When to restart tasks. Keys left out keep the service's current value (Docker's defaults for a
+        new service are any, 5s, unlimited, 0).
+    type: dict
+    suboptions:
+      condition:
+        description: When to restart.
+        type: str
+        choices: [none, on-failure, any]
+      delay:
+        description: Delay between restart attempts (V(5s), V(1m30s), or seconds).
+        type: raw
+      max_attempts:
+        description: Maximum restarts before giving up; V(0) is unlimited.
+        type: int
+      window:
+        description: Window used to evaluate the restart policy.
+        type: raw
+  update_config:
+    description:
+      - How a change rolls out. Keys left out keep the service's current value.
+    type: dict
+    suboptions:
+      parallelism:
+        description: Tasks updated at once (V(0) is all).
+        type: int
+      delay:
+        description: Delay between batches.
+        type: raw
+      failure_action:
+        description: What to do when the update fails; V(rollback) restores the previous spec.
+        type: str
+        choices: [continue, pause, rollback]
+      monitor:
+        description: How long after each task's update a failure still counts.
+        type: raw
+      max_failure_ratio:
+        description: Share of tasks that may fail (0 to 1).
+        type: float
+      order:
+        description: Stop the old task first or start the new one first.
+        type: str
+        choices: [stop-first, start-first]
+  rollback_config:
+    description:
+      - How a rollback rolls out. Keys left out keep the service's current value.
+    type: dict
+    suboptions:
+      parallelism:
+        description: Tasks rolled back at once (V(0) is all).
+        type: int
+      delay:
+        description: Delay between batches.
+        type: raw
+      failure_action:
+        description: What to do when the rollback fails.
+        type: str
+        choices: [continue, pause]
+      monitor:
+        description: How long after each task's rollback a failure still counts.
+        type: raw
+      max_failure_ratio:
+        description: Share of tasks that may fail (0 to 1).
+        type: float
+      order:
+        description: Stop the old task first or start the new one first.
+        type: str
+        choices: [stop-first, start-first]
+  healthcheck:
+    description:
+      - The container's health check. Keys left out keep the service's current value.
+    type: dict
+    suboptions:
+      test:
+        description:
+          - A string is run by the shell (V(CMD-SHELL)); a list is exec'd (V(CMD) is prepended unless it starts
+            with V(CMD), V(CMD-SHELL) or V(NONE)).
+        type: raw
+      interval:
+        description: Time between checks.
+        type: raw
+      timeout:
+        description: Time a check may take.
+        type: raw
+      retries:
+        description: Failures in a row that make the container unhealthy.
+        type: int
+      start_period:
+        description: Start-up time during which failures do not count.
+        type: raw
+      disable:
+        description: Disable any health check of the image.
+        type: bool
+  secrets:
+    description:
+      - Secrets, by name or as a dict with V(name), V(target), V(uid), V(gid), V(mode) (target defaults to
+        the name, mode to V(0444)). Names are resolved to IDs; the secrets must exist.
+    type: list
+    elements: raw
+  configs:
+    description:
+      - Configs, by name or as a dict with V(name), V(target), V(uid), V(gid), V(mode), like O(secrets).
+    type: list
+    elements: raw
+  user:
+    description: User (name or UID[:GID]) the container runs as.
+    type: str
+  workdir:
+    description: Working directory in the container.
+    type: str
+  hostname:
+    description: Hostname of the containers (Go templates such as V({{.Task.Name}}) are allowed).
+    type: str
+  init:
+    description: Run an init process in each container that forwards signals and reaps processes.
+    type: bool
+  stop_grace_period:
+    description: Time to wait after the stop signal before killing a container (V(10s), or seconds).
+    type: raw
+  endpoint_mode:
+    description:
+      - V(vip) (a virtual IP) or V(dnsrr) (DNS round robin; cannot be used with ingress-mode ports).
+    type: str
+    choices: [vip, dnsrr]
+  resolve_image:
+    description:
+      - Pin the image to its digest from the registry, as C(docker service create) does by default.
+        The registry must be reachable from the manager; each run then asks it once per service, and a
+        moved tag (a new push of V(app:1)) updates the service.
+      - Off by default because pinning needs a registry and costs a registry round trip per service and
+        run; with it off, a service whose tasks run a locally loaded image works, the comparison ignores a
+        digest suffix on the service's current image, and a re-pushed tag is not noticed (use a new tag or
+        O(force_update)).
+    type: bool
+    default: false
+  force_update:
+    description:
+      - Restart every task even when nothing changed (C(docker service update --force)); always changed.
+    type: bool
+    default: false
+  wait:
+    description:
+      - Return only when the service has converged. For a change, that is when Docker's rolling update is
+        complete and the desired number of tasks of the new spec run (replicated - O(replicas);
+        global - one per ready, active node matching the constraints; jobs - completed).
+      - For an unchanged service no tasks are listed unless an update is still in progress or, for a non-job
+        service, fewer tasks run than it wants (both seen in the one GET of the service).
+      - Fails with the errors Docker reported for the tasks, gives up early when three tasks failed since
+        the change, and reports V(rolled_back) when Docker rolled the update back.
+    type: bool
+    default: true
+  wait_timeout:
+    description:
+      - Seconds to wait for convergence.
+    type: int
+    default: 120
+notes:
+  - Runs on a swarm manager.
+  - A secret or config whose content changed has to get a new name (secrets are immutable); the comparison
+    is by name.
+seealso:
+  - module: swarmops.swarm.swarm_init
+  - module: swarmops.swarm.swarm_join
+'''
+
+EXAMPLES = r'''
+- name: The walkthrough's service (docker service create --replicas 1 --name helloworld alpine ping docker.com)
+  swarmops.swarm.swarm_service:
+    name: helloworld
+    image: alpine
+    args: [ping, docker.com]
+    replicas: 1
+
+- name: A web service with a host-mode port, spread over the workers
+  swarmops.swarm.swarm_service:
+    name: web
+    image: nginx:1.27
+    replicas: 4
+    publish:
+      - {published: 8080, target: 80, mode: host}
+    constraints: [node.role==worker]
+    placement_preferences:
+      - spread: node.labels.zone
+    max_replicas_per_node: 2
+    limits: {cpus: 0.5, memory: 128M}
+    env: {APP_ENV: production}
+    update_config: {parallelism: 1, failure_action: rollback, order: start-first}
+
+- name: A monitoring agent on every node
+  swarmops.swarm.swarm_service:
+    name: node-agent
+    image: prom/node-exporter:v1.8.2
+    mode: global
+    publish: ["9100:9100"]
+
+- name: Many services in one call (one read for all, waited for together)
+  swarmops.swarm.swarm_service:
+    services: "{{ swarm_services }}"
+
+- name: Remove a service
+  swarmops.swarm.swarm_service:
+    name: helloworld
+    state: absent
+'''
+
+RETURN = r'''
+service:
+  description: The service after the run (the predicted spec in check mode); for O(services), see RV(services).
+  returned: when O(name) is given and the service exists after the run
+  type: dict
+  contains:
+    id:
+      description: Service ID (V(null) for a service only predicted in check mode).
+      type: str
+    name:
+      description: Service name.
+      type: str
+    spec:
+      description: The service's spec as Engine API JSON.
+      type: dict
+  sample: {id: ab12cd34, name: web, spec: {Name: web, Mode: {Replicated: {Replicas: 2}}}}
+tasks:
+  description:
+    - Task counts; V(desired) and V(running) come from the engine's ServiceStatus for an unchanged service,
+      from the task list when the module waited; V(failed) counts tasks that failed since the change, and
+      V(errors) holds the errors Docker reported for them.
+  returned: when O(name) is given and the service exists
+  type: dict
+  sample: {desired: 2, running: 2, completed: 0, failed: 0, errors: []}
+recreated:
+  description: Whether the service was removed and created again (or would be, in check mode).
+  returned: when O(name) is given
+  type: bool
+recreate_reason:
+  description: Why the service had to be recreated.
+  returned: when RV(recreated) is true
+  type: str
+  sample: mode changes from replicated to global, which Docker cannot update in place
+rolled_back:
+  description: Whether Docker rolled the update back (the module then fails).
+  returned: when O(name) is given
+  type: bool
+diff:
+  description: Before/after of exactly the options that differ, in the options' terms (canonical values).
+  returned: when changed, with O(name)
+  type: dict
+  sample: {before: {replicas: 1}, after: {replicas: 2}}
+services:
+  description: With O(services), one result per item (name, changed, action, service, tasks, recreated,
+    recreate_reason, rolled_back, diff, failed, msg).
+  returned: when O(services) is given
+  type: list
+  elements: dict
+elapsed:
+  description: Seconds the module spent (reading, changing and waiting).
+  returned: always
+  type: float
+warnings_from_engine:
+  description: Warnings the engine returned on create/update (for example about an image it cannot resolve).
+  returned: when there were any
+  type: list
+  elements: str
+'''
+
+import copy
+import time
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.common.text.converters import to_native
+
+from ansible_collections.swarmops.swarm.plugins.module_utils.engine import (
+    ENGINE_ARGUMENT_SPEC, EngineClient, EngineError)
+from ansible_collections.swarmops.swarm.plugins.module_utils import swarm_spec
+from ansible_collections.swarmops.swarm.plugins.module_utils.swarm_service import Converger
+
+try:
+    from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+except ImportError:  # ansible-core < 2.11
+    ArgumentSpecValidator = None
+
+
+UPDATE_OPTIONS = dict(
+    parallelism=dict(type='int'),
+    delay=dict(type='raw'),
+    failure_action=dict(type='str', choices=['continue', 'pause', 'rollback']),
+    monitor=dict(type='raw'),
+    max_failure_ratio=dict(type='float'),
+    order=dict(type='str', choices=['stop-first', 'start-first']),
+)
+ROLLBACK_OPTIONS = dict(UPDATE_OPTIONS, failure_action=dict(type='str', choices=['continue', 'pause']))
+
+SERVICE_ARGUMENT_SPEC = dict(
+    name=dict(type='str'),
+    state=dict(type='str', choices=['present', 'absent'], default='present'),
+    image=dict(type='str'),
+    command=dict(type='raw'),
+    args=dict(type='list', elements='str'),
+    mode=dict(type='str', choices=list(swarm_spec.MODES)),
+    replicas=dict(type='raw'),
+    env=dict(type='raw'),
+    labels=dict(type='dict'),
+    container_labels=dict(type='dict'),
+    publish=dict(type='list', elements='raw'),
+    networks=dict(type='list', elements='raw'),
+    mounts=dict(type='list', elements='raw'),
+    constraints=dict(type='list', elements='str'),
+    placement_preferences=dict(type='list', elements='raw'),
+    max_replicas_per_node=dict(type='raw'),
+    limits=dict(type='dict', options=dict(cpus=dict(type='raw'), memory=dict(type='raw'), pids=dict(type='int'))),
+    reservations=dict(type='dict', options=dict(cpus=dict(type='raw'), memory=dict(type='raw'))),
+    restart_policy=dict(type='dict', options=dict(
+        condition=dict(type='str', choices=['none', 'on-failure', 'any']),
+        delay=dict(type='raw'), max_attempts=dict(type='int'), window=dict(type='raw'))),
+    update_config=dict(type='dict', options=UPDATE_OPTIONS),
+    rollback_config=dict(type='dict', options=ROLLBACK_OPTIONS),
+    healthcheck=dict(type='dict', options=dict(
+        test=dict(type='raw'), interval=dict(type='raw'), timeout=dict(type='raw'), retries=dict(type='int'),
+        start_period=dict(type='raw'), disable=dict(type='bool'))),
+    secrets=dict(type='list', elements='raw', no_log=False),  # names of secrets, not their values
+    configs=dict(type='list', elements='raw'),
+    user=dict(type='str'),
+    workdir=dict(type='str'),
+    hostname=dict(type='str'),
+    init=dict(type='bool'),
+    stop_grace_period=dict(type='raw'),
+    endpoint_mode=dict(type='str', choices=['vip', 'dnsrr']),
+    resolve_image=dict(type='bool', default=False),
+    force_update=dict(type='bool', default=False),
+)
+
+CALL_OPTIONS = ('services', 'wait', 'wait_timeout', 'docker_host', 'api_timeout')
+
+
+def argument_spec():
+    spec = copy.deepcopy(SERVICE_ARGUMENT_SPEC)
+    spec.update(
+        services=dict(type='list', elements='dict'),
+        wait=dict(type='bool', default=True),
+        wait_timeout=dict(type='int', default=120),
+    )
+    spec.update(ENGINE_ARGUMENT_SPEC)
+    return spec
+
+
+def service_items(module):
+    """The per-service parameter dicts of this call: [module params] or the validated O(services)."""
+    params = module.params
+    if params['services'] is None:
+        if not params['name']:
+            module.fail_json(msg='name: required (or give services, a list of services)')
+        return [dict((k, params[k]) for k in SERVICE_ARGUMENT_SPEC)]
+    defaults = dict((k, v.get('default')) for k, v in SERVICE_ARGUMENT_SPEC.items())
+    extra = [k for k in SERVICE_ARGUMENT_SPEC if params.get(k) != defaults[k]]
+    if extra:
+        module.fail_json(msg='services: give per-service options (%s) inside each item of services, not next to '
+                             'it' % ', '.join(sorted(extra)))
+    item_spec = copy.deepcopy(SERVICE_ARGUMENT_SPEC)
+    item_spec['name']['required'] = True
+    items, names = [], set()
+    for index, item in enumerate(params['services']):
+        label = 'services[%d]' % index
+        if ArgumentSpecValidator is None:
+            module.fail_json(msg='services needs ansible-core 2.11 or newer on the controller')
+        result = ArgumentSpecValidator(item_spec).validate(item)
+        if result.error_messages:
+            module.fail_json(msg='%s (%s): %s' % (label, item.get('name'), '; '.join(result.error_messages)))
+        validated = result.validated_parameters
+        if validated['name'] in names:
+            module.fail_json(msg='%s: service %s is listed twice' % (label, validated['name']))
+        names.add(validated['name'])
+        items.append(validated)
+    return items
+
+
+def service_result(plan, converger):
+    action = plan.get('action')
+    result = {'name': plan['name'], 'changed': bool(action), 'action': action or 'none',
+              'recreated': action == 'recreate', 'rolled_back': bool(plan.get('rolled_back'))}
+    if plan.get('recreate_reason') and action == 'recreate':
+        result['recreate_reason'] = plan['recreate_reason']
+    if action:
+        result['diff'] = {'before': plan['before'], 'after': plan['after']}
+    if action != 'remove' and (plan['current'] or action):
+        service = plan.get('service')
+        if service is not None:
+            spec = service['Spec']
+        elif action:
+            spec = plan['spec']
+        else:
+            spec = plan['current']['Spec']
+        result['service'] = {'id': plan.get('id'), 'name': plan['name'], 'spec': spec}
+        if plan.get('tasks') is not None:
+            result['tasks'] = plan['tasks']
+        elif plan['current'] and not action:
+            status = plan['current'].get('ServiceStatus') or {}
+            result['tasks'] = {'desired': status.get('DesiredTasks'), 'running': status.get('RunningTasks'),
+                               'completed': status.get('CompletedTasks', 0), 'failed': 0, 'errors': []}
+    if plan.get('warnings'):
+        result['warnings_from_engine'] = plan['warnings']
+    if plan.get('failure'):
+        result['failed'] = True
+        message = plan['failure']
+        errors = (plan.get('tasks') or {}).get('errors') or []
+        if errors:
+            message += '; task errors: ' + ' | '.join(errors[:5])
+        result['msg'] = message
+    return result
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=argument_spec(),
+        mutually_exclusive=[('name', 'services')],
+        required_one_of=[('name', 'services')],
+        supports_check_mode=True,
+    )
+    items = service_items(module)
+    # Every item is validated before the first engine call.
+    fields = []
+    for item in items:
+        try:
+            fields.append(swarm_spec.validate(item))
+        except swarm_spec.SpecError as exc:
+            prefix = '' if module.params['services'] is None else 'service %s: ' % item.get('name')
+            module.fail_json(msg=prefix + to_native(exc))
+    client = EngineClient.from_module(module)
+    converger = Converger(client, check_mode=module.check_mode)
+    started = time.time()
+    plans = []
+    try:
+        converger.load_services([item['name'] for item in items])
+        for item, item_fields in zip(items, fields):
+            try:
+                plans.append(converger.plan(item, item_fields))
+            except swarm_spec.SpecError as exc:
+                module.fail_json(msg=('service %s: ' % item['name']) + to_native(exc))
+        for plan in plans:
+            converger.apply(plan)
+        if module.params['wait']:
+            converger.wait([p for p in plans if converger.needs_wait(p)], module.params['wait_timeout'])
+    except EngineError as exc:
+        done = [p['name'] for p in plans if p.get('id') and p.get('action')]
+        module.fail_json(msg='Docker engine error: %s%s' % (
+            exc, ' (already changed: %s)' % ', '.join(done) if done else ''))
+    results = [service_result(plan, converger) for plan in plans]
+    elapsed = round(time.time() - started, 2)
+    failed = [r for r in results if r.get('failed')]
+    if module.params['services'] is None:
+        result = results[0]
+        result['elapsed'] = elapsed
+        if failed:
+            module.fail_json(**result)
+        module.exit_json(**result)
+    summary = {'changed': any(r['changed'] for r in results), 'services': results, 'elapsed': elapsed,
+               'diff': {'before': dict((r['name'], r['diff']['before']) for r in results if r.get('diff')),
+                        'after': dict((r['name'], r['diff']['after']) for r in results if r.get('diff'))}}
+    if failed:
+        module.fail_json(msg='; '.join(r['msg'] for r in failed), **summary)
+    module.exit_json(**summary)
+
+
+if __name__ == '__main__':
+    main()
