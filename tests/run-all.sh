@@ -2,7 +2,7 @@
 # `make test`: every suite CI runs, in order, timed. A failed step does not stop the later ones
 # (one run shows every failure); the exit status is non-zero if any step failed.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 
 steps=(
   "testbed:make testbed"

@@ -2,13 +2,13 @@
 
 import json
 import re
+import shutil
 import tarfile
-from pathlib import Path
 
 import yaml
 from ansible.galaxy.dependency_resolution.versioning import meets_requirements
 
-from conftest import REPO_ROOT, installed_collections, load_yaml, run, tool
+from dist_helpers import REPO_ROOT, installed_collections, load_yaml, run, tool
 
 # Task keywords that are not modules (a task's module is its one remaining key).
 TASK_KEYWORDS = {
@@ -52,6 +52,22 @@ def test_requires_ansible_admits_the_tested_core():
     assert meets_requirements(ansible.release.__version__, spec), (ansible.release.__version__, spec)
     # deb822_repository (the docker role's apt source) first shipped in ansible-core 2.15.
     assert not meets_requirements('2.14.99', spec)
+
+
+def _major_minor(version):
+    return tuple(int(part) for part in version.split('.')[:2])
+
+
+def test_roles_claim_the_collection_minimum(installed):
+    """site.yml runs every role, so the collection's floor is the highest floor of its roles; a role claiming
+    more than requires_ansible makes the collection's claim false, one claiming less documents a false floor."""
+    spec = load_yaml(installed / 'meta' / 'runtime.yml')['requires_ansible']
+    floor = re.search(r'>=\s*([0-9]+\.[0-9]+)', spec).group(1)
+    claims = {}
+    for meta in sorted(installed.glob('roles/*/meta/main.yml')):
+        claims[meta.parts[-3]] = str((load_yaml(meta).get('galaxy_info') or {}).get('min_ansible_version'))
+    wrong = {role: claim for role, claim in claims.items() if _major_minor(claim) != _major_minor(floor)}
+    assert not wrong, 'requires_ansible is %s but roles claim min_ansible_version %s' % (spec, wrong)
 
 
 def _task_modules(tasks):
@@ -138,10 +154,9 @@ def test_changelog_fragments_are_valid_and_release_cleanly(tmp_path, galaxy):
     run([tool('antsibull-changelog'), 'lint'], env=None, cwd=REPO_ROOT)
     copy = tmp_path / 'ansible_collections' / galaxy['namespace'] / galaxy['name']
     copy.mkdir(parents=True)
-    for name in ('galaxy.yml', 'changelogs', 'meta'):
+    for name in ('galaxy.yml', 'changelogs', 'meta', 'plugins'):
         source = REPO_ROOT / name
         if source.is_dir():
-            import shutil
             shutil.copytree(str(source), str(copy / name))
         else:
             (copy / name).write_text(source.read_text())
@@ -159,3 +174,10 @@ def test_changelog_fragments_are_valid_and_release_cleanly(tmp_path, galaxy):
         assert 'v%s' % galaxy['version'] in text
         summary = yaml.safe_load(fragments[0].read_text()).get('release_summary')
         assert summary is None or summary.split()[0] in text
+        # The release lists every module as new (the first release) or as already released before.
+        released = set()
+        for release in (changes.get('releases') or {}).values():
+            released |= {m['name'] for m in (release.get('modules') or [])}
+        for module in sorted(p.stem for p in (REPO_ROOT / 'plugins' / 'modules').glob('*.py') if p.stem != '__init__'):
+            assert module in released or '%s.%s.%s - ' % (galaxy['namespace'], galaxy['name'], module) in text, \
+                '%s is not in the release notes' % module

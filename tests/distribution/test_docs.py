@@ -5,10 +5,11 @@ the moment it ships. Everything runs from a directory outside the repository.
 """
 
 import json
+import re
 
 import pytest
 
-from conftest import load_yaml, run, tool
+from dist_helpers import load_yaml, run, tool
 
 
 def _modules(installed):
@@ -19,26 +20,22 @@ def _roles(installed):
     return sorted(p.name for p in (installed / 'roles').iterdir() if (p / 'tasks').is_dir())
 
 
-def _doc_json(outside_env, outside, plugin_type, fqcn):
-    out = run([tool('ansible-doc'), '-t', plugin_type, '-j', fqcn], env=outside_env, cwd=outside / 'work').stdout
-    data = json.loads(out)
-    assert fqcn in data, 'ansible-doc -t %s -j %s returned %s' % (plugin_type, fqcn, sorted(data))
-    return data[fqcn]
-
-
 def test_collection_ships_modules_and_roles(installed):
     assert _modules(installed), 'no modules in the installed collection'
     assert _roles(installed), 'no roles in the installed collection'
 
 
 def test_every_module_renders_with_options_examples_and_return(installed, outside, outside_env, fqcn_prefix):
+    modules = ['%s.%s' % (fqcn_prefix, m) for m in _modules(installed)]
+    assert modules, 'no modules in the installed collection'
     listed = run([tool('ansible-doc'), '-t', 'module', '-l', fqcn_prefix, '-j'], env=outside_env,
                  cwd=outside / 'work').stdout
-    assert sorted(json.loads(listed)) == ['%s.%s' % (fqcn_prefix, m) for m in _modules(installed)]
+    assert sorted(json.loads(listed)) == modules
+    docs = json.loads(run([tool('ansible-doc'), '-j'] + modules, env=outside_env, cwd=outside / 'work').stdout)
+    text = run([tool('ansible-doc')] + modules, env=outside_env, cwd=outside / 'work').stdout
     problems = []
-    for module in _modules(installed):
-        fqcn = '%s.%s' % (fqcn_prefix, module)
-        data = _doc_json(outside_env, outside, 'module', fqcn)
+    for fqcn in modules:
+        data = docs.get(fqcn) or {}
         doc = data.get('doc') or {}
         if not doc.get('short_description'):
             problems.append('%s: no short_description' % fqcn)
@@ -49,18 +46,45 @@ def test_every_module_renders_with_options_examples_and_return(installed, outsid
                 problems.append('%s: option %s has no description' % (fqcn, name))
         if not (data.get('examples') or '').strip():
             problems.append('%s: no EXAMPLES' % fqcn)
-        if data.get('return') is None:
+        if not data.get('return'):
             problems.append('%s: no RETURN' % fqcn)
-        text = run([tool('ansible-doc'), fqcn], env=outside_env, cwd=outside / 'work').stdout
-        if 'OPTIONS' not in text or module not in text:
-            problems.append('%s: text rendering lacks OPTIONS or its name' % fqcn)
+        if not re.search(r'(?m)^> MODULE \*?%s\*? ' % re.escape(fqcn), text):
+            problems.append('%s: missing from the text rendering' % fqcn)
     assert not problems, '\n'.join(problems)
+
+
+def _specified_roles(installed):
+    # Roles without argument specs have no entry points to render: test_every_role_has_argument_specs names them.
+    return [role for role in _roles(installed) if (installed / 'roles' / role / 'meta' / 'argument_specs.yml').is_file()]
 
 
 @pytest.fixture(scope='module')
 def role_docs(installed, outside, outside_env, fqcn_prefix):
-    return {role: _doc_json(outside_env, outside, 'role', '%s.%s' % (fqcn_prefix, role))
-            for role in _roles(installed)}
+    fqcns = ['%s.%s' % (fqcn_prefix, role) for role in _specified_roles(installed)]
+    if not fqcns:
+        return {}
+    out = run([tool('ansible-doc'), '-t', 'role', '-j'] + fqcns, env=outside_env, cwd=outside / 'work').stdout
+    data = json.loads(out)
+    assert sorted(data) == sorted(fqcns), sorted(data)
+    return {fqcn.rsplit('.', 1)[1]: doc for fqcn, doc in data.items()}
+
+
+@pytest.fixture(scope='module')
+def role_text(installed, outside, outside_env, fqcn_prefix):
+    """The text ansible-doc prints for all roles (every entry point of each)."""
+    fqcns = ['%s.%s' % (fqcn_prefix, role) for role in _specified_roles(installed)]
+    return run([tool('ansible-doc'), '-t', 'role'] + fqcns, env=outside_env, cwd=outside / 'work').stdout
+
+
+def _role_section(text, fqcn_prefix, role):
+    """The part of `ansible-doc -t role A B ...` output about ROLE ('' when it is not there)."""
+    header = re.compile(r'(?m)^> ROLE: \*?%s\.%s\*? ' % (re.escape(fqcn_prefix), re.escape(role)))
+    match = header.search(text)
+    if not match:
+        return ''
+    rest = text[match.end():]
+    following = re.search(r'(?m)^> ROLE: ', rest)
+    return rest[:following.start()] if following else rest
 
 
 def test_every_role_has_argument_specs(installed):
@@ -69,14 +93,11 @@ def test_every_role_has_argument_specs(installed):
     assert not missing, 'roles without meta/argument_specs.yml (no run-time validation, no docs): %s' % missing
 
 
-def test_every_role_entry_point_renders_its_options(installed, role_docs, outside, outside_env, fqcn_prefix):
+def test_every_role_entry_point_renders_its_options(installed, role_docs, role_text, fqcn_prefix):
+    assert role_docs, 'no role has argument specs'
     problems = []
     for role, data in role_docs.items():
-        specs_file = installed / 'roles' / role / 'meta' / 'argument_specs.yml'
-        if not specs_file.is_file():
-            problems.append('%s: no meta/argument_specs.yml' % role)
-            continue
-        specs = load_yaml(specs_file)['argument_specs']
+        specs = load_yaml(installed / 'roles' / role / 'meta' / 'argument_specs.yml')['argument_specs']
         rendered = data.get('entry_points') or {}
         if sorted(rendered) != sorted(specs):
             problems.append('%s: entry points rendered %s, specified %s' % (role, sorted(rendered), sorted(specs)))
@@ -89,10 +110,8 @@ def test_every_role_entry_point_renders_its_options(installed, role_docs, outsid
             for name, option in (doc.get('options') or {}).items():
                 if not option.get('description'):
                     problems.append('%s/%s: option %s has no description' % (role, entry, name))
-            text = run([tool('ansible-doc'), '-t', 'role', '-e', entry, '%s.%s' % (fqcn_prefix, role)],
-                       env=outside_env, cwd=outside / 'work').stdout
-            if not text.strip() or role not in text:
-                problems.append('%s/%s: text rendering is empty' % (role, entry))
+            if not re.search(r'(?m)^ENTRY POINT: \*?%s\*? - \S' % re.escape(entry), _role_section(role_text, fqcn_prefix, role)):
+                problems.append('%s/%s: entry point missing from the text rendering' % (role, entry))
     assert not problems, '\n'.join(problems)
 
 

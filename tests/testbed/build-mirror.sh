@@ -252,7 +252,8 @@ build_release() {
     p="$work/pkg/$release/docker-ce-$v"
     install -D -m 755 "$x/docker.io/usr/sbin/dockerd" "$p/usr/bin/dockerd"
     install -D -m 755 "$x/docker.io/usr/sbin/docker-proxy" "$p/usr/bin/docker-proxy"
-    install -D -m 755 "$x/tini/usr/bin/tini-static" "$p/usr/libexec/docker/docker-init"
+    # /usr/bin, as in Docker's own docker-ce: dockerd looks docker-init up on PATH (services with init: true)
+    install -D -m 755 "$x/tini/usr/bin/tini-static" "$p/usr/bin/docker-init"
     install -D -m 644 /dev/stdin "$p/lib/systemd/system/docker.service" <<<"$DOCKER_SERVICE"
     install -D -m 644 /dev/stdin "$p/lib/systemd/system/docker.socket" <<<"$DOCKER_SOCKET"
     control "$p" "Package: docker-ce" "Version: 5:$v-1$suffix" "${COMMON[@]}" \

@@ -6,12 +6,18 @@ source "$(dirname "$0")/lib.sh"
 if docker info >/dev/null 2>&1; then
   exit 0
 fi
-if ! command -v dockerd >/dev/null 2>&1 || ! command -v debootstrap >/dev/null 2>&1; then
-  log "installing docker.io and the image-building tools from Debian"
+# command -> Debian package: the engine, the image builders, and shellcheck for ansible-test sanity.
+declare -A needed=([dockerd]=docker.io [debootstrap]=debootstrap [gpg]=gnupg [dpkg-scanpackages]=dpkg-dev
+  [apt-ftparchive]=apt-utils [busybox]=busybox-static [xz]=xz-utils [shellcheck]=shellcheck)
+missing=()
+for command in "${!needed[@]}"; do
+  command -v "$command" >/dev/null 2>&1 || missing+=("${needed[$command]}")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  log "installing from Debian: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  apt-get install -y -qq --no-install-recommends docker.io debootstrap gnupg dpkg-dev apt-utils \
-    busybox-static xz-utils >/dev/null
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 if ! docker info >/dev/null 2>&1; then
   log "starting dockerd in the background (log: /var/log/swarmops-dockerd.log)"

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared helpers for the test-bed scripts. Sourced, not executed.
 set -euo pipefail
 

@@ -15,12 +15,20 @@ up() {
   state="$(docker inspect -f '{{.State.Running}} {{index .Config.Labels "swarmops.www"}}' "$MIRROR_NAME" 2>/dev/null || true)"
   [ "$state" = "true $WWW" ] && return 0
   ensure_network swarmops-build 10.213.250.0/24
+  # A recreated mirror must stay on the test networks it served: a scenario running right now
+  # would otherwise lose it mid-run.
+  local attached
+  attached="$(docker inspect -f '{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}' "$MIRROR_NAME" 2>/dev/null || true)"
   docker rm -f "$MIRROR_NAME" >/dev/null 2>&1 || true
   # Any node image has python3; the tree is mounted read-only, the server needs nothing else.
   docker run -d --name "$MIRROR_NAME" --hostname "$MIRROR_NAME" --network swarmops-build \
     --label "swarmops.www=$WWW" --restart unless-stopped \
     -v "$WWW:/srv/www:ro" "$NODE_IMAGE_REPO:bookworm" \
     python3 -m http.server 80 --bind 0.0.0.0 --directory /srv/www >/dev/null
+  local network
+  for network in $attached; do
+    [ "$network" = swarmops-build ] || docker network connect "$network" "$MIRROR_NAME" 2>/dev/null || true
+  done
   for _ in $(seq 30); do
     docker exec "$MIRROR_NAME" python3 -c 'import urllib.request; urllib.request.urlopen("http://127.0.0.1/linux/debian/gpg")' \
       >/dev/null 2>&1 && { log "$MIRROR_NAME serves $WWW"; return 0; }
