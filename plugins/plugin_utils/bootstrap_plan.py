@@ -57,7 +57,7 @@ def plan_bootstrap(managers, workers, reports):
                 'reason': '%s is a live manager of swarm %s' % (active[0], _cluster_id(reports[active[0]]))}
     if locked:
         return {'action': 'use', 'manager': locked[0],
-                'reason': '%s is a manager locked by autolock; it is unlocked with swarm_unlock_key' % locked[0]}
+                'reason': '%s is a manager locked by autolock; it is unlocked with swarm_bootstrap_unlock_key' % locked[0]}
 
     # No live manager holds a swarm. Anything else that might hold one forbids a new init.
     in_swarm_workers = [host for host in workers if host in reports and _state(reports[host]) != 'inactive']
@@ -83,3 +83,69 @@ def plan_bootstrap(managers, workers, reports):
 
 def _fail(reason):
     return {'action': 'fail', 'manager': None, 'reason': reason}
+
+
+def check_manager_roles(managers, workers, reports, addresses):
+    """Refuse an inventory that would take managers of the running swarm out of the manager role.
+
+    Returns {'ok': bool, 'reason': text}. Issue 7, case 5 (quorum protection). site.yml never demotes
+    or removes a manager, but the firewall role opens 2377/tcp (raft) only on, and to, the hosts the
+    inventory lists: a manager moved to swarm_workers, or left out of the inventory, is cut off from
+    the other managers by the very run that was meant to converge the cluster. So this runs in the
+    preflight play, before anything changes.
+
+    managers, workers: inventory host names. reports: {manager host: swarm_info result with nodes}
+    for the inventory's managers whose engine answered. addresses: {host: advertise address} of the
+    inventory's hosts (how swarm nodes are matched to inventory hosts).
+    """
+    live = [host for host in managers
+            if host in reports and ((reports[host] or {}).get('swarm') or {}).get('control_available')
+            and (reports[host] or {}).get('nodes')]
+    if not live:
+        return {'ok': True, 'reason': 'no manager of a running swarm answered: nothing to protect yet'}
+    nodes = reports[live[0]]['nodes']
+    by_addr = dict((addr, host) for host, addr in addresses.items() if addr)
+    swarm_managers = [n for n in nodes if n.get('manager_status')]
+    kept, demoted, dropped = [], [], []
+    for node in swarm_managers:
+        host = by_addr.get(node.get('addr'))
+        name = host or '%s (%s)' % (node.get('hostname'), node.get('addr'))
+        reachable = node.get('manager_status') in ('Leader', 'Reachable')
+        if host in managers:
+            kept.append((name, reachable))
+        elif host in workers:
+            demoted.append((name, reachable))
+        else:
+            dropped.append((name, reachable))
+    total = len(swarm_managers)
+    quorum = total // 2 + 1
+    kept_reachable = len([name for name, reachable in kept if reachable])
+    # A reachable manager listed as a worker would lose 2377 and fail to "join" as a worker: always
+    # refused. Managers missing from the inventory are refused only when the rest would lose the
+    # quorum (a dead manager removed from the inventory is the normal way to forget it).
+    demoted_live = [name for name, reachable in demoted if reachable]
+    if not demoted_live and kept_reachable >= quorum:
+        return {'ok': True, 'reason': 'the inventory keeps %d of the swarm\'s %d managers as managers'
+                                      % (len(kept), total)}
+    parts = []
+    if demoted:
+        parts.append('%s %s in swarm_workers' % (', '.join(name for name, _ in demoted),
+                                                 'is' if len(demoted) == 1 else 'are'))
+    if dropped:
+        parts.append('%s %s not in the inventory' % (', '.join(name for name, _ in dropped),
+                                                     'is' if len(dropped) == 1 else 'are'))
+    if kept_reachable < quorum:
+        effect = ('only %d reachable manager%s would remain of the swarm\'s %d, below its quorum of %d: the swarm '
+                  'would have no leader and accept no change (services, joins) until the others are back'
+                  % (kept_reachable, '' if kept_reachable == 1 else 's', total, quorum))
+    else:
+        effect = ('the swarm would keep its quorum (%d of %d), but site.yml does not change a node\'s role: '
+                  'the run would cut those managers off (the firewall opens 2377/tcp only between the '
+                  'inventory\'s managers) and then fail to join them as workers' % (kept_reachable, total))
+    return {'ok': False, 'reason': (
+        'Refusing to change the swarm\'s managers: the swarm has %d managers (%s); %s. Taking them out of '
+        'the manager role at once would drop it below quorum or cut managers off: %s. Fix: put them back in '
+        'swarm_managers. To have fewer managers, demote one at a time on a manager (`docker node demote '
+        'NODE`, then check `docker node ls` shows a majority Reachable), and only then move it to swarm_workers '
+        'or remove it from the inventory.'
+        % (total, ', '.join(name for name, _ in kept + demoted + dropped), '; '.join(parts), effect))}

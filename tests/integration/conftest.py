@@ -53,7 +53,7 @@ class Node(object):
     def sh(self, command, check=True, timeout=120):
         """Run a shell command on the node; returns CompletedProcess with text output."""
         result = subprocess.run(['docker', 'exec', self.name, 'sh', '-c', command],
-                                capture_output=True, text=True, timeout=timeout)
+                                capture_output=True, text=True, timeout=timeout, check=False)
         if check and result.returncode != 0:
             raise AssertionError('%s: `%s` failed (%d): %s %s' % (
                 self.name, scrub(command), result.returncode, scrub(result.stdout), scrub(result.stderr)))
@@ -95,10 +95,79 @@ class Node(object):
             subprocess.run(['docker', 'exec', '-i', self.name, 'docker', 'load'],
                            stdin=archive, check=True, capture_output=True)
 
+    # Engine API helpers (swarm_init/join/info tests): curl on the node's socket, so they also work on
+    # trixie nodes, whose docker.io ships no CLI (docker-cli is a separate package there).
+    def engine(self, method, path, body=None, check=True):
+        """Engine API call on the node -> parsed JSON (AssertionError on a non-2xx answer when CHECK)."""
+        __tracebackhide__ = True  # its arguments may hold a join token: keep them out of failure reports
+        command = ['docker', 'exec', '-i', self.name, 'curl', '-s', '-w', '\\n%{http_code}', '--unix-socket',
+                   '/var/run/docker.sock', '-X', method, '-H', 'Content-Type: application/json']
+        if body is not None:
+            command += ['--data-binary', '@-']
+        command.append('http://engine' + path)
+        result = subprocess.run(command, input=None if body is None else json.dumps(body),
+                                capture_output=True, text=True, timeout=120, check=False)
+        text, _newline, status = result.stdout.rpartition('\n')
+        if check and not status.startswith('2'):
+            raise AssertionError('%s: %s %s -> %s %s' % (self.name, method, path, status, scrub(text)))
+        try:
+            return json.loads(text) if text.strip() else None
+        except ValueError:
+            return text
+
+    def api_info(self):
+        return self.engine('GET', '/info')
+
+    def api_swarm(self):
+        """/info's Swarm section."""
+        return self.api_info()['Swarm']
+
+    def api_join_token(self, role):
+        """The join token for ROLE, read on this manager through the API. Never print it."""
+        return self.engine('GET', '/swarm')['JoinTokens'][role.capitalize()]
+
+    def api_unlock_key(self):
+        """The unlock key, read on this (unlocked) manager. Never print it."""
+        return self.engine('GET', '/swarm/unlockkey')['UnlockKey']
+
+    def api_init_swarm(self, **extra):
+        body = {'ListenAddr': '0.0.0.0:2377', 'AdvertiseAddr': self.ip}
+        body.update(extra)
+        self.engine('POST', '/swarm/init', body)
+
+    def api_join_swarm(self, manager, role='worker'):
+        """Join through the API; the token stays inside this process."""
+        self.engine('POST', '/swarm/join', {'ListenAddr': '0.0.0.0:2377', 'AdvertiseAddr': self.ip,
+                                            'RemoteAddrs': ['%s:2377' % manager.ip],
+                                            'JoinToken': manager.api_join_token(role)})
+
+    def api_leave_swarm(self):
+        self.engine('POST', '/swarm/leave?force=true', check=False)
+
+    def api_wait(self, predicate, seconds=60, what='condition'):
+        """Poll /info's Swarm section until PREDICATE(swarm) is true."""
+        deadline = time.time() + seconds
+        while time.time() < deadline:
+            swarm = self.api_swarm()
+            if predicate(swarm):
+                return swarm
+            time.sleep(0.5)
+        raise AssertionError('%s: %s not reached within %ds' % (self.name, what, seconds))
+
+    def restart_engine(self):
+        self.sh('systemctl restart docker')
+        deadline = time.time() + 60
+        while self.engine('GET', '/_ping', check=False) != 'OK':
+            if time.time() > deadline:
+                raise AssertionError('%s: dockerd did not answer after a restart' % self.name)
+            time.sleep(0.5)
+
     def wait_for_engine(self, seconds=60):
         deadline = time.time() + seconds
         while time.time() < deadline:
-            if self.sh('docker info >/dev/null 2>&1', check=False).returncode == 0:
+            # the API's _ping, not `docker info`: trixie nodes have no docker CLI
+            if self.sh('curl -sf --unix-socket /var/run/docker.sock http://engine/_ping >/dev/null 2>&1',
+                       check=False).returncode == 0:
                 return
             time.sleep(0.5)
         raise AssertionError('%s: dockerd did not answer within %ds' % (self.name, seconds))
@@ -151,10 +220,18 @@ class Ansible(object):
             'ANSIBLE_CALLBACKS_ENABLED': 'ansible.posix.json',
             'ANSIBLE_NOCOLOR': '1',
         })
-        result = subprocess.run(command, capture_output=True, text=True, env=env, cwd=str(self.workdir))
+        result = subprocess.run(command, capture_output=True, text=True, env=env, cwd=str(self.workdir), check=False)
         try:
             report = json.loads(result.stdout)
         except ValueError:
+            report = None
+        if report is None and '\n{\n' in result.stdout:
+            # with -v..., verbose lines precede the callback's JSON document (which starts on a line of its own)
+            try:
+                report = json.loads(result.stdout[result.stdout.index('\n{\n') + 1:])
+            except ValueError:
+                report = None
+        if report is None:
             raise AssertionError('ansible-playbook did not print JSON (rc %d): %s %s' % (
                 result.returncode, scrub(result.stdout[-3000:]), scrub(result.stderr[-3000:])))
         per_task = [task['hosts'] for play_report in report['plays'] for task in play_report['tasks']]
@@ -170,6 +247,45 @@ class Ansible(object):
             raise AssertionError('no task result (rc %d): %s' % (run.returncode, scrub(run.stderr[-3000:])))
         return per_task[0]
 
+    SECRET_RESULT_KEYS = ('join_tokens', 'unlock_key', 'invocation')
+
+    def steps(self, hosts, steps, extra_vars=None, verbosity=0):
+        """Run STEPS in one playbook, secrets never printed; return one {host: public result} per step.
+
+        Each step is a dict: module, args, and optionally check / diff (task-level check_mode / diff).
+        The module task runs with no_log and is registered; a debug task then shows the result without
+        join_tokens / unlock_key, plus `secrets`: shape checks and sha1 hashes of them (to compare
+        tokens across steps), and the tokens' CA digest (not secret). Asserts that no join token or unlock
+        key appears anywhere in ansible-playbook's output. Args may use "{{ var }}" from EXTRA_VARS.
+        """
+        tasks = []
+        for number, step in enumerate(steps):
+            reg = 'step_%d' % number
+            tasks.append({'name': 'step %d: %s' % (number, step['module']), step['module']: step.get('args', {}),
+                          'check_mode': bool(step.get('check')), 'diff': bool(step.get('diff', True)),
+                          'no_log': True, 'ignore_errors': True, 'register': reg})
+            tokens = '(%s.join_tokens | default({}, true))' % reg
+            secrets = ("{'worker_token_ok': (%(t)s.worker | default('', true)) is match('^SWMTKN-1-[0-9a-z]{50}-[0-9a-z]{25}$'),"
+                       " 'manager_token_ok': (%(t)s.manager | default('', true)) is match('^SWMTKN-1-[0-9a-z]{50}-[0-9a-z]{25}$'),"
+                       " 'worker_token_sha1': (%(t)s.worker | default('', true)) | hash('sha1'),"
+                       " 'manager_token_sha1': (%(t)s.manager | default('', true)) | hash('sha1'),"
+                       " 'token_ca_digest': (%(t)s.worker | default('---', true)).split('-')[2],"
+                       " 'unlock_key_ok': (%(r)s.unlock_key | default('', true)) is match('^SWMKEY-1-'),"
+                       " 'unlock_key_sha1': (%(r)s.unlock_key | default('', true)) | hash('sha1')}"
+                       % {'t': tokens, 'r': reg})
+            public = ("{{ %s | dict2items | rejectattr('key', 'in', %r) | items2dict | combine({'secrets': %s}) }}"
+                      % (reg, list(self.SECRET_RESULT_KEYS), secrets))
+            tasks.append({'name': 'show %d' % number, 'ansible.builtin.debug': {'var': 'public_%d' % number},
+                          'vars': {'public_%d' % number: public}})
+        per_task, run = self.playbook(hosts, tasks, extra_vars=extra_vars, verbosity=verbosity)
+        output = run.stdout + run.stderr
+        assert 'SWMTKN-' not in output and 'SWMKEY-' not in output, 'a swarm secret reached ansible output'
+        results = []
+        for number in range(len(steps)):
+            shown = per_task[2 * number + 1]
+            results.append(dict((host, value.get('public_%d' % number, value)) for host, value in shown.items()))
+        return results, run
+
     def one(self, host, module, args, **kwargs):
         """Run MODULE on one host and return its result."""
         return self.module(host, module, args, **kwargs)[host]
@@ -180,7 +296,7 @@ def testbed():
     """The network and images the tests need (built by `make testbed`)."""
     for release in ('bookworm', 'trixie'):
         image = 'swarmops-node-engine:%s' % release
-        if subprocess.run(['docker', 'image', 'inspect', image], capture_output=True).returncode != 0:
+        if subprocess.run(['docker', 'image', 'inspect', image], capture_output=True, check=False).returncode != 0:
             pytest.fail('image %s is missing: run `make testbed` first' % image)
     if not SERVICE_IMAGE_ARCHIVE.exists():
         pytest.fail('%s is missing: run `make testbed` first' % SERVICE_IMAGE_ARCHIVE)
@@ -210,8 +326,16 @@ class NodeFactory(object):
         self.ansible.add(node)
         return node
 
+    def start_many(self, specs):
+        """Start several nodes at once; SPECS are (short_name, host_number, release, load_image) tuples."""
+        from concurrent.futures import ThreadPoolExecutor
+        with ThreadPoolExecutor(max_workers=len(specs)) as pool:
+            started = list(pool.map(lambda spec: self.start(*spec), specs))
+        self.ansible._write_inventory()  # the threads wrote it concurrently: write it once more, whole
+        return started
+
     def stop(self, node):
-        subprocess.run(['docker', 'rm', '-f', '-v', node.name], capture_output=True)
+        subprocess.run(['docker', 'rm', '-f', '-v', node.name], capture_output=True, check=False)
         self.ansible.remove(node)
         if node in self.started:
             self.started.remove(node)

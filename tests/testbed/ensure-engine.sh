@@ -1,11 +1,9 @@
 #!/usr/bin/env bash
-# Make sure a Docker engine answers on this machine. CI starts with none: install Debian's
-# docker.io when dockerd is missing, start it in the background and wait for the socket.
+# Make sure the machine has the test bed's tools and a Docker engine that answers. CI starts with
+# none: install what is missing from Debian (docker.io among it), start dockerd in the background
+# and wait for the socket.
 source "$(dirname "$0")/lib.sh"
 
-if docker info >/dev/null 2>&1; then
-  exit 0
-fi
 # command -> Debian package: the engine, the image builders, and shellcheck for ansible-test sanity.
 declare -A needed=([dockerd]=docker.io [debootstrap]=debootstrap [gpg]=gnupg [dpkg-scanpackages]=dpkg-dev
   [apt-ftparchive]=apt-utils [busybox]=busybox-static [xz]=xz-utils [shellcheck]=shellcheck)

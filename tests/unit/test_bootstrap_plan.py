@@ -2,7 +2,7 @@
 
 import pytest
 
-from ansible_collections.swarmops.swarm.plugins.plugin_utils.bootstrap_plan import plan_bootstrap
+from ansible_collections.swarmops.swarm.plugins.plugin_utils.bootstrap_plan import check_manager_roles, plan_bootstrap
 
 MANAGERS = ['m1', 'm2', 'm3']
 WORKERS = ['w1', 'w2']
@@ -69,3 +69,77 @@ def test_a_worker_of_the_live_swarm_does_not_block_using_it():
     reports = fresh(MANAGERS)
     reports.update({'m1': report('active', True, 'c1'), 'w1': report('active'), 'w2': report('inactive')})
     assert plan_bootstrap(MANAGERS, WORKERS, reports)['action'] == 'use'
+
+
+# ---- quorum protection (issue 7, case 5): the inventory must not take managers out of their role ----
+
+ADDRESSES = {'m1': '10.0.0.1', 'm2': '10.0.0.2', 'm3': '10.0.0.3', 'w1': '10.0.0.11', 'w2': '10.0.0.12'}
+
+
+def manager_report(statuses, workers=('10.0.0.11', '10.0.0.12')):
+    """swarm_info of a live manager whose swarm has managers {addr: manager_status} and WORKERS."""
+    nodes = [{'hostname': 'node-%s' % addr, 'addr': addr, 'role': 'manager', 'manager_status': status}
+             for addr, status in statuses.items()]
+    nodes += [{'hostname': 'node-%s' % addr, 'addr': addr, 'role': 'worker', 'manager_status': None}
+              for addr in workers]
+    return {'swarm': {'local_node_state': 'active', 'control_available': True, 'cluster_id': 'c1'}, 'nodes': nodes}
+
+
+THREE = {'10.0.0.1': 'Leader', '10.0.0.2': 'Reachable', '10.0.0.3': 'Reachable'}
+
+
+def test_roles_check_passes_when_the_inventory_matches_the_swarm():
+    check = check_manager_roles(MANAGERS, WORKERS, {'m1': manager_report(THREE)}, ADDRESSES)
+    assert check['ok'], check
+
+
+def test_roles_check_passes_on_bare_hosts_and_failed_probes():
+    # no engine yet: swarm_info failed (failed_when: false) and carries no swarm
+    reports = {'m1': {'failed': True, 'msg': 'no engine'}}
+    assert check_manager_roles(['m1'], WORKERS, reports, ADDRESSES)['ok']
+    assert check_manager_roles(['m1'], WORKERS, {}, ADDRESSES)['ok']
+
+
+def test_demoting_two_of_three_managers_is_refused_naming_the_quorum():
+    check = check_manager_roles(['m1'], ['m2', 'm3'] + WORKERS, {'m1': manager_report(THREE)}, ADDRESSES)
+    assert not check['ok']
+    reason = check['reason']
+    assert 'm2, m3 are in swarm_workers' in reason
+    assert 'below its quorum of 2' in reason and "swarm's 3" in reason
+    assert 'put them back in swarm_managers' in reason and 'docker node demote' in reason
+
+
+def test_removing_two_of_three_managers_from_the_inventory_is_refused():
+    addresses = dict((h, a) for h, a in ADDRESSES.items() if h not in ('m2', 'm3'))
+    check = check_manager_roles(['m1'], WORKERS, {'m1': manager_report(THREE)}, addresses)
+    assert not check['ok']
+    assert 'node-10.0.0.2 (10.0.0.2), node-10.0.0.3 (10.0.0.3) are not in the inventory' in check['reason']
+    assert 'below its quorum of 2' in check['reason']
+
+
+def test_demoting_one_live_manager_is_refused_even_with_quorum_kept():
+    check = check_manager_roles(['m1', 'm2'], ['m3'] + WORKERS, {'m1': manager_report(THREE)}, ADDRESSES)
+    assert not check['ok']
+    assert 'm3 is in swarm_workers' in check['reason'] and 'keep its quorum (2 of 3)' in check['reason']
+
+
+def test_forgetting_one_dead_manager_is_allowed():
+    statuses = dict(THREE, **{'10.0.0.3': 'Unreachable'})
+    addresses = dict((h, a) for h, a in ADDRESSES.items() if h != 'm3')
+    check = check_manager_roles(['m1', 'm2'], WORKERS, {'m1': manager_report(statuses)}, addresses)
+    assert check['ok'], check
+
+
+def test_first_manager_down_is_not_a_role_change():
+    # m1 unreachable (no report); the inventory still lists it as a manager
+    statuses = dict(THREE, **{'10.0.0.1': 'Unreachable', '10.0.0.2': 'Leader'})
+    check = check_manager_roles(MANAGERS, WORKERS, {'m2': manager_report(statuses)}, ADDRESSES)
+    assert check['ok'], check
+
+
+def test_locked_manager_plan_names_the_role_variable_for_the_unlock_key():
+    reports = fresh(MANAGERS + WORKERS)
+    reports['m1'] = report('locked', False, None)
+    plan = plan_bootstrap(MANAGERS, WORKERS, reports)
+    assert (plan['action'], plan['manager']) == ('use', 'm1')
+    assert 'swarm_bootstrap_unlock_key' in plan['reason']
