@@ -1,0 +1,105 @@
+"""swarm_info on a real three-node swarm, built the way site.yml builds it.
+
+it-info-m1 (bookworm, 10.213.40.30) manager; it-info-w1 (trixie, .31) and it-info-w2 (bookworm, .32) workers.
+The swarm is made by swarm_init + swarm_join in one playbook at -vvv, the tokens passed through hostvars
+under no_log: the test asserts that no token reaches any of that output.
+"""
+
+import time
+
+import pytest
+
+INFO = 'swarmops.swarm.swarm_info'
+
+
+@pytest.fixture(scope='module')
+def trio(nodes):
+    m1, w1, w2 = nodes.start_many([('info-m1', 30, 'bookworm', True), ('info-w1', 31, 'trixie', False),
+                                   ('info-w2', 32, 'bookworm', True)])
+    yield m1, w1, w2
+    for node in (m1, w1, w2):
+        nodes.stop(node)
+
+
+def test_site_like_bootstrap_then_info_everywhere(ansible, trio):
+    m1, w1, w2 = trio
+    hosts = ','.join(n.name for n in trio)
+    tasks = [
+        {'name': 'before', INFO: {}, 'register': 'before'},
+        {'name': 'init', 'swarmops.swarm.swarm_init': {'advertise_addr': m1.ip}, 'register': 'bootstrap',
+         'no_log': True, 'when': 'inventory_hostname == %r' % m1.name},
+        {'name': 'join', 'swarmops.swarm.swarm_join': {
+            'role': 'worker', 'remote_addrs': ["{{ hostvars[%r].bootstrap.manager_addr }}" % m1.name],
+            'join_token': "{{ hostvars[%r].bootstrap.join_tokens.worker }}" % m1.name,
+            'advertise_addr': "{{ %r[inventory_hostname] }}" % {w1.name: w1.ip, w2.name: w2.ip}},
+         'when': 'inventory_hostname != %r' % m1.name},
+        {'name': 'after', INFO: {}, 'check_mode': True},
+    ]
+    per_task, run = ansible.playbook(hosts, tasks, verbosity=3)
+    assert run.returncode == 0, run.stderr[-2000:].replace('SWMTKN', 'SWM...')
+    assert 'SWMTKN-' not in run.stdout + run.stderr  # at -vvv, with the tokens passed through hostvars
+    before, join, after = per_task[0], per_task[2], per_task[3]
+    for node in trio:
+        assert before[node.name]['swarm']['local_node_state'] == 'inactive'
+        assert before[node.name]['nodes'] == [] and before[node.name]['has_quorum'] is False
+        assert before[node.name]['changed'] is False
+    assert join[w1.name]['changed'] and join[w2.name]['changed']
+
+    manager = after[m1.name]
+    assert manager['changed'] is False
+    swarm = manager['swarm']
+    assert swarm['local_node_state'] == 'active' and swarm['role'] == 'manager' and swarm['control_available']
+    assert swarm['cluster_id'] == m1.engine('GET', '/swarm')['ID'] and swarm['node_addr'] == m1.ip
+    assert swarm['remote_managers'] == ['%s:2377' % m1.ip]
+    assert (manager['managers_total'], manager['managers_reachable'], manager['quorum'],
+            manager['has_quorum'], manager['fault_tolerance']) == (1, 1, 1, True, 0)
+    by_name = dict((n['hostname'], n) for n in manager['nodes'])
+    assert sorted(by_name) == sorted(n.name for n in trio)
+    assert by_name[m1.name]['manager_status'] == 'Leader' and by_name[m1.name]['role'] == 'manager'
+    assert by_name[m1.name]['addr'] == m1.ip and by_name[m1.name]['engine_version'].startswith('20.10')
+    assert by_name[w1.name]['manager_status'] is None and by_name[w1.name]['role'] == 'worker'
+    assert by_name[w1.name]['engine_version'].startswith('26.1') and by_name[w1.name]['addr'] == w1.ip
+    assert all(n['status'] == 'ready' and n['availability'] == 'active' for n in manager['nodes'])
+    assert 'join_tokens' not in manager and 'unlock_key' not in manager
+    for worker in (w1, w2):
+        seen = after[worker.name]
+        assert seen['swarm']['role'] == 'worker' and seen['swarm']['cluster_id'] is None
+        assert seen['swarm']['remote_managers'] == ['%s:2377' % m1.ip]
+        assert seen['nodes'] == [] and seen['services'] == [] and seen['managers_total'] is None
+
+
+def test_services_counts_and_secrets_on_request(ansible, trio):
+    m1, w1, w2 = trio
+    if m1.api_swarm()['LocalNodeState'] != 'active':
+        m1.api_init_swarm()
+        w2.api_join_swarm(m1)
+    spec = {
+        'Name': 'web', 'Mode': {'Replicated': {'Replicas': 2}},
+        'TaskTemplate': {'ContainerSpec': {'Image': 'swarmops/busybox:local', 'Args': ['sleep', '3600']},
+                         'Placement': {'Constraints': ['node.hostname != %s' % w1.name]}},  # w1 has no image
+        'EndpointSpec': {'Ports': [{'Protocol': 'tcp', 'TargetPort': 80, 'PublishedPort': 8080,
+                                    'PublishMode': 'host'}]},
+    }
+    if not [s for s in m1.engine('GET', '/services') if s['Spec']['Name'] == 'web']:
+        m1.engine('POST', '/services/create', spec)
+    deadline = time.time() + 90
+    while time.time() < deadline:
+        status = m1.engine('GET', '/services?status=true')[0].get('ServiceStatus') or {}
+        if status.get('RunningTasks') == 2:
+            break
+        time.sleep(1)
+    r, _run = ansible.steps(m1.name, [
+        {'module': INFO, 'args': {}},
+        {'module': INFO, 'args': {'join_tokens': True, 'unlock_key': True, 'nodes': False, 'services': False},
+         'check': True},
+    ])
+    plain, secret = r[0][m1.name], r[1][m1.name]
+    assert plain['services'] == [{
+        'id': plain['services'][0]['id'], 'name': 'web', 'mode': 'replicated', 'replicas_running': 2,
+        'replicas_desired': 2, 'image': 'swarmops/busybox:local',
+        'ports': [{'published': 8080, 'target': 80, 'protocol': 'tcp', 'mode': 'host'}], 'update_state': None}]
+    assert not plain['secrets']['worker_token_ok']  # not asked: not returned
+    assert secret['secrets']['worker_token_ok'] and secret['secrets']['manager_token_ok']
+    assert secret['secrets']['token_ca_digest'] == m1.api_join_token('worker').split('-')[2]
+    assert not secret['secrets']['unlock_key_ok']  # autolock off: no key
+    assert secret['nodes'] == [] and secret['services'] == [] and secret['changed'] is False
