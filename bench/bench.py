@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Measure the speed targets of bench/README.md on a lab of our own, and print/save the figures.
 
 Every figure is a ratio of two things measured side by side (interleaved, same machine, same minute), so a

@@ -43,7 +43,7 @@ fi
 export GNUPGHOME="$MIRROR_DIR/gnupg"
 if [ ! -s "$MIRROR_DIR/fingerprint" ] || ! gpg --batch --list-secret-keys "$(cat "$MIRROR_DIR/fingerprint")" >/dev/null 2>&1; then
   rm -rf "$GNUPGHOME"
-  mkdir -p -m 700 "$GNUPGHOME"
+  mkdir -p "$GNUPGHOME" && chmod 700 "$GNUPGHOME"
   log "generating the mirror's throwaway signing key"
   gpg --batch --quiet --pinentry-mode loopback --passphrase '' \
     --quick-generate-key "swarmops test mirror (throwaway, test bed only) <mirror@swarmops.invalid>" rsa3072 sign never
@@ -136,6 +136,7 @@ lib_depends() {
 }
 
 # Docker's own unit files (as shipped in docker-ce / containerd.io), not Debian's.
+# shellcheck disable=SC2016  # a unit file: $MAINPID is for systemd, not this shell
 DOCKER_SERVICE='[Unit]
 Description=Docker Application Container Engine
 Documentation=https://docs.docker.com
@@ -214,9 +215,9 @@ build_release() {
   done
   local dockerio=("$src"/docker.io_*.deb) containerd=("$src"/containerd_*.deb) runc=("$src"/runc_*.deb)
   local engine_up cont_up runc_up
-  engine_up="$(upstream "$(field "$dockerio" Version)")"
-  cont_up="$(upstream "$(field "$containerd" Version)")"
-  runc_up="$(upstream "$(field "$runc" Version)")"
+  engine_up="$(upstream "$(field "${dockerio[0]}" Version)")"
+  cont_up="$(upstream "$(field "${containerd[0]}" Version)")"
+  runc_up="$(upstream "$(field "${runc[0]}" Version)")"
   pool="$repo/dists/$release/pool/stable/amd64"
   mkdir -p "$pool"
 
@@ -226,7 +227,7 @@ build_release() {
   install -D -m 644 /dev/stdin "$p/lib/systemd/system/containerd.service" <<<"$CONTAINERD_SERVICE"
   install -D -m 644 /dev/stdin "$p/etc/containerd/config.toml" <<<"$CONTAINERD_CONFIG"
   control "$p" "Package: containerd.io" "Version: $cont_up-1" "${COMMON[@]}" \
-    "Depends: $( (lib_depends "$containerd"; lib_depends "$runc") | tr ',' '\n' | sed 's/^ *//' | awk '!seen[$0]++' | paste -sd, | sed 's/,/, /g')" \
+    "Depends: $( (lib_depends "${containerd[0]}"; lib_depends "${runc[0]}") | tr ',' '\n' | sed 's/^ *//' | awk '!seen[$0]++' | paste -sd, | sed 's/,/, /g')" \
     "Conflicts: containerd, runc" "Replaces: containerd, runc" "Provides: containerd, runc" \
     "Description: An open and reliable container runtime" \
     " Repacked for the swarmops test bed from Debian $release's containerd $cont_up and runc $runc_up."
@@ -257,7 +258,7 @@ build_release() {
     install -D -m 644 /dev/stdin "$p/lib/systemd/system/docker.service" <<<"$DOCKER_SERVICE"
     install -D -m 644 /dev/stdin "$p/lib/systemd/system/docker.socket" <<<"$DOCKER_SOCKET"
     control "$p" "Package: docker-ce" "Version: 5:$v-1$suffix" "${COMMON[@]}" \
-      "Depends: containerd.io (>= 1.6.4), docker-ce-cli, iptables, $(lib_depends "$dockerio")" \
+      "Depends: containerd.io (>= 1.6.4), docker-ce-cli, iptables, $(lib_depends "${dockerio[0]}")" \
       "Recommends: apparmor, ca-certificates, git, libltdl7, pigz, procps, xz-utils" \
       "Conflicts: docker (<< 1.5~), docker-engine, docker.io" "Replaces: docker-engine" \
       "Description: Docker: the open-source application container engine" \
@@ -270,13 +271,13 @@ build_release() {
   local plugin
   for plugin in buildx compose; do
     local deb=("$work/src/$release/docker-${plugin}_"*.deb) from="$release"
-    [ -e "$deb" ] || { deb=("$work/src/trixie/docker-${plugin}_"*.deb); from=trixie; }
+    [ -e "${deb[0]}" ] || { deb=("$work/src/trixie/docker-${plugin}_"*.deb); from=trixie; }
     local ver bin="$work/x/$from/docker-$plugin/usr/libexec/docker/cli-plugins/docker-$plugin"
-    ver="$(upstream "$(field "$deb" Version)")"
+    ver="$(upstream "$(field "${deb[0]}" Version)")"
     p="$work/pkg/$release/docker-$plugin-plugin"
     mkdir -p "$p/usr/libexec/docker/cli-plugins"
     local depends note="Debian $from's docker-$plugin $ver"
-    depends="$(lib_depends "$deb")"
+    depends="$(lib_depends "${deb[0]}")"
     if [ "$from" != "$release" ] && ! plugin_runs_on "$release" "$bin"; then
       # Not runnable with this release's libc: an honest placeholder that says so, instead of a broken binary.
       placeholder "$plugin" "$release" >"$p/usr/libexec/docker/cli-plugins/docker-$plugin"
