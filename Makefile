@@ -47,7 +47,7 @@ mirror: images ## the signed local mirror of Docker's apt repository, served on 
 testbed: venv images mirror ## everything the tests and the demo stand on
 
 # ---- tests ----------------------------------------------------------------------------------
-.PHONY: test test-fast unit lint sanity integration faults molecule $(addprefix molecule-,$(SCENARIOS)) distribution
+.PHONY: test test-fast unit lint sanity integration integration-cluster integration-service faults molecule $(addprefix molecule-,$(SCENARIOS)) distribution
 unit: venv ## unit tests of the pure logic (spec normalisation, diffs, argument checks)
 	$(BIN)/pytest -q tests/unit
 
@@ -58,8 +58,14 @@ lint: venv ## yamllint and ansible-lint (production profile)
 sanity: venv ## ansible-test sanity on the installed-tree layout
 	bash tests/sanity/run.sh
 
-integration: testbed ## the modules against real engines in a real multi-node swarm
-	$(BIN)/pytest -q tests/integration
+integration: integration-cluster integration-service ## the modules against real engines in real multi-node swarms
+
+integration-cluster: testbed ## swarm_init, swarm_join, swarm_info, swarm_node
+	$(BIN)/pytest -q tests/integration/test_swarm_init.py tests/integration/test_swarm_join.py \
+	  tests/integration/test_swarm_info.py tests/integration/test_swarm_node.py
+
+integration-service: testbed ## swarm_service
+	$(BIN)/pytest -q tests/integration/test_swarm_service.py
 
 $(addprefix molecule-,$(SCENARIOS)): molecule-%: testbed
 	$(BIN)/molecule test -s $*
