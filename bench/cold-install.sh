@@ -1,5 +1,7 @@
 #!/bin/sh
 # The engine install by hand, as a tutorial does it: the baseline the docker role is measured against.
+# The same install as the role's defaults: the five packages and python3-docker, without Recommends
+# (docker_apt_install_recommends: false), engine enabled and answering.
 # usage (on a node): cold-install.sh REPOSITORY_URL
 set -eu
 repo="$1"
@@ -16,6 +18,6 @@ Architectures: $(dpkg --print-architecture)
 Signed-By: /etc/apt/keyrings/docker.asc
 SOURCES
 apt-get update -qq
-apt-get install -y -qq docker-ce docker-ce-cli containerd.io docker-buildx-plugin docker-compose-plugin python3-docker >/dev/null
+apt-get install -y -qq --no-install-recommends docker-ce docker-ce-cli containerd.io docker-buildx-plugin docker-compose-plugin python3-docker >/dev/null
 systemctl enable --now docker containerd >/dev/null 2>&1
 docker info >/dev/null
