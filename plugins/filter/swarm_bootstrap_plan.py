@@ -43,19 +43,13 @@ _value:
   type: dict
 '''
 
-from ansible_collections.swarmops.swarm.plugins.plugin_utils.bootstrap_plan import check_manager_roles, plan_bootstrap
+from ansible_collections.swarmops.swarm.plugins.plugin_utils.bootstrap_plan import plan_bootstrap
 
 
 def swarm_bootstrap_plan(reports, managers, workers):
     return plan_bootstrap(list(managers or []), list(workers or []), dict(reports or {}))
 
 
-def swarm_manager_roles_check(reports, managers, workers, addresses):
-    # Issue 7 (quorum protection): documented in plugins/filter/swarm_manager_roles_check.yml.
-    return check_manager_roles(list(managers or []), list(workers or []), dict(reports or {}), dict(addresses or {}))
-
-
 class FilterModule(object):
     def filters(self):
-        return {'swarm_bootstrap_plan': swarm_bootstrap_plan,
-                'swarm_manager_roles_check': swarm_manager_roles_check}
+        return {'swarm_bootstrap_plan': swarm_bootstrap_plan}

@@ -57,7 +57,8 @@ def plan_bootstrap(managers, workers, reports):
                 'reason': '%s is a live manager of swarm %s' % (active[0], _cluster_id(reports[active[0]]))}
     if locked:
         return {'action': 'use', 'manager': locked[0],
-                'reason': '%s is a manager locked by autolock; it is unlocked with swarm_bootstrap_unlock_key' % locked[0]}
+                'reason': ('%s is a manager locked by autolock; it is unlocked with swarm_bootstrap_unlock_key'
+                           % locked[0])}
 
     # No live manager holds a swarm. Anything else that might hold one forbids a new init.
     in_swarm_workers = [host for host in workers if host in reports and _state(reports[host]) != 'inactive']

@@ -17,6 +17,14 @@ if [ "${#missing[@]}" -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+# Each node container runs systemd (and its own dockerd), which take inotify instances; the kernel's
+# default of 128 per user runs out with a dozen nodes and new ones exit at once with status 255.
+if [ "$(sysctl -n fs.inotify.max_user_instances 2>/dev/null || echo 0)" -lt 1024 ]; then
+  sysctl -q -w fs.inotify.max_user_instances=1024 || log "could not raise fs.inotify.max_user_instances"
+fi
+if [ "$(sysctl -n fs.inotify.max_user_watches 2>/dev/null || echo 0)" -lt 524288 ]; then
+  sysctl -q -w fs.inotify.max_user_watches=524288 || log "could not raise fs.inotify.max_user_watches"
+fi
 if ! docker info >/dev/null 2>&1; then
   log "starting dockerd in the background (log: /var/log/swarmops-dockerd.log)"
   nohup dockerd >/var/log/swarmops-dockerd.log 2>&1 &
