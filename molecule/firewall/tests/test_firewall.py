@@ -88,14 +88,14 @@ def probe(src, dst, port, proto="tcp"):
     target = node(dst)
     target.run_test(f"rm -f {out} {out}.ready")
     target.run_test(f"setsid -f python3 -c '{LISTENER}' {proto} {port} {out} >/dev/null 2>&1")
-    for _ in range(30):
+    for _attempt in range(30):
         if target.file(f"{out}.ready").exists:
             break
         time.sleep(0.1)
     else:
         pytest.fail(f"the probe listener did not start on {dst}:{port}/{proto}")
     node(src).run_test(f"python3 -c '{CLIENT}' {proto} {IP[dst]} {port}")
-    for _ in range(10):
+    for _attempt in range(10):
         got = target.run(f"cat {out}").stdout.strip()
         if got:
             break
@@ -296,7 +296,7 @@ def test_swarm_forms_across_firewalled_nodes():
             check=False,
         )
         assert join.returncode == 0, join.stderr
-    for _ in range(60):
+    for _attempt in range(60):
         ready = manager.check_output("docker node ls --format '{{.Hostname}} {{.Status}}'").splitlines()
         if sorted(ready) == sorted(f"{m} Ready" for m in MEMBERS):
             break
