@@ -130,10 +130,10 @@ def check_manager_roles(managers, workers, reports, addresses):
                                       % (len(kept), total)}
     parts = []
     if demoted:
-        parts.append('%s %s in swarm_workers' % (', '.join(name for name, _ in demoted),
+        parts.append('%s %s in swarm_workers' % (', '.join(name for name, _state in demoted),
                                                  'is' if len(demoted) == 1 else 'are'))
     if dropped:
-        parts.append('%s %s not in the inventory' % (', '.join(name for name, _ in dropped),
+        parts.append('%s %s not in the inventory' % (', '.join(name for name, _state in dropped),
                                                      'is' if len(dropped) == 1 else 'are'))
     if kept_reachable < quorum:
         effect = ('only %d reachable manager%s would remain of the swarm\'s %d, below its quorum of %d: the swarm '
@@ -149,4 +149,4 @@ def check_manager_roles(managers, workers, reports, addresses):
         'swarm_managers. To have fewer managers, demote one at a time on a manager (`docker node demote '
         'NODE`, then check `docker node ls` shows a majority Reachable), and only then move it to swarm_workers '
         'or remove it from the inventory.'
-        % (total, ', '.join(name for name, _ in kept + demoted + dropped), '; '.join(parts), effect))}
+        % (total, ', '.join(name for name, _state in kept + demoted + dropped), '; '.join(parts), effect))}
