@@ -5,7 +5,7 @@
 
 Nothing here talks to an engine: join-token parsing and CA digests, the swarm_init spec diff,
 duration parsing, address checks, engine error mapping and the summaries swarm_info returns.
-All of it is unit-tested in tests/unit/test_swarm_cluster.py.
+All of it is unit-tested in tests/unit/plugins/module_utils/test_swarm_cluster.py.
 """
 
 from __future__ import (absolute_import, division, print_function)

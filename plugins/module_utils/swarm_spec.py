@@ -4,7 +4,7 @@
 """Service specs for swarm_service: validate options, build Engine API JSON, compare, merge.
 
 Everything here is a pure function of the module's options and the engine's JSON, so it is
-unit-tested without an engine (tests/unit/test_swarm_spec.py).
+unit-tested without an engine (tests/unit/plugins/module_utils/test_swarm_spec.py).
 
 The model:
 - `validate(params)` refuses bad input before any engine call, with a message naming the field

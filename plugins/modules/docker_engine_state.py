@@ -216,6 +216,8 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.swarmops.swarm.plugins.module_utils._dpkg import package_states
+
 APT_UPDATE_SUCCESS_STAMP_PATH = '/var/lib/apt/periodic/update-success-stamp'
 APT_LISTS_PATH = '/var/lib/apt/lists'
 ARMOR = re.compile(r'-----BEGIN PGP PUBLIC KEY BLOCK-----\r?\n(.*?)-----END PGP PUBLIC KEY BLOCK-----', re.S)
@@ -370,22 +372,7 @@ def file_info(path):
 
 
 def package_info(module, names):
-    result = dict((name, {'installed': False, 'version': '', 'selection': '', 'status': 'not-installed'})
-                  for name in names)
-    dpkg_query = module.get_bin_path('dpkg-query')
-    if not names or not dpkg_query:
-        return result
-    # rc 1 when some package is unknown to dpkg; the known ones are still printed.
-    _rc, out, _err = module.run_command([dpkg_query, '-W', '-f=${Package}\t${Version}\t${Status}\n'] + names)
-    for line in out.splitlines():
-        fields = line.split('\t')
-        if len(fields) != 3 or fields[0] not in result:
-            continue
-        status = fields[2].split()
-        want, state = (status[0], status[-1]) if len(status) == 3 else ('', '')
-        result[fields[0]] = {'installed': state == 'installed', 'version': fields[1] if state == 'installed' else '',
-                             'selection': want, 'status': state or 'unknown'}
-    return result
+    return package_states(module, names)
 
 
 def python_apt_present():

@@ -116,27 +116,13 @@ import re
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.swarmops.swarm.plugins.module_utils._dpkg import package_states
+
 UFW_RULE_FILES = ('/etc/ufw/user.rules', '/etc/ufw/user6.rules')
 
 
 def packages_installed(module, names):
-    result = dict((name, False) for name in names)
-    if not names:
-        return result
-    dpkg_query = module.get_bin_path('dpkg-query')
-    if dpkg_query:
-        _rc, out, _err = module.run_command([dpkg_query, '-W', '-f=${Package}\t${db:Status-Abbrev}\n'] + names)
-        for line in out.splitlines():
-            fields = line.split('\t')
-            if len(fields) == 2 and fields[0] in result:
-                result[fields[0]] = fields[1].startswith('ii')
-        return result
-    rpm = module.get_bin_path('rpm')
-    if rpm:
-        for name in names:
-            rc, _out, _err = module.run_command([rpm, '-q', name])
-            result[name] = rc == 0
-    return result
+    return dict((name, state['installed']) for name, state in package_states(module, names).items())
 
 
 def read_ufw(module):

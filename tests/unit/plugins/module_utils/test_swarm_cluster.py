@@ -1,14 +1,10 @@
 """Pure logic of the cluster modules: tokens and CA digests, durations, spec diff, addresses, summaries."""
 
 import hashlib
-import os
-import sys
 
 import pytest
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', '..', 'plugins', 'module_utils'))
-
-import swarm_cluster as sc  # noqa: E402
+from ansible_collections.swarmops.swarm.plugins.module_utils import swarm_cluster as sc
 
 PEM = b'-----BEGIN CERTIFICATE-----\nMIIBajCCARCgAwIBAgIUBoa\n-----END CERTIFICATE-----\n'
 
