@@ -288,6 +288,35 @@ def rolling_check(read, node_id, host):
                                                 % (keeps, total, host)}
 
 
+def services_to_spread(tasks, read, node_id):
+    """The replicated services that run two or more tasks on NODE_ID while another Ready, active node runs at least
+    two fewer of them: draining the node now would stop two of their tasks at once. Spreading them first (a
+    rolling restart lets the scheduler place the tasks evenly) keeps every service at most one task short.
+
+    tasks: raw task objects (ServiceID, NodeID, DesiredState, Status.State) of the swarm, as the Engine API lists
+    them; read: swarm_info of a manager with nodes and services."""
+    read = read or {}
+    services = dict((service.get('id'), service) for service in read.get('services') or [])
+    eligible = [node.get('id') for node in read.get('nodes') or []
+                if node.get('id') != node_id and str(node.get('status')).lower() == 'ready'
+                and node.get('availability') == 'active']
+    counts = {}
+    for task in tasks or []:
+        if task.get('DesiredState') != 'running' or (task.get('Status') or {}).get('State') != 'running':
+            continue
+        per_node = counts.setdefault(task.get('ServiceID'), {})
+        per_node[task.get('NodeID')] = per_node.get(task.get('NodeID'), 0) + 1
+    out = []
+    for service_id, per_node in counts.items():
+        service = services.get(service_id) or {}
+        here = per_node.get(node_id, 0)
+        if service.get('mode') != 'replicated' or here < 2:
+            continue
+        if any(per_node.get(node, 0) <= here - 2 for node in eligible):
+            out.append(service.get('name'))
+    return sorted(name for name in out if name)
+
+
 def services_short(read):
     """'name running/desired' for every service of a swarm_info READ with fewer tasks running than desired."""
     return ['%s %s/%s' % (service.get('name'), service.get('replicas_running'), service.get('replicas_desired'))

@@ -6,7 +6,7 @@ import pytest
 from ansible_collections.swarmops.swarm.plugins.plugin_utils.swarm_plan import (
     advertise_address, changed_in_run, check_inventory, check_manager_roles, engine_absent, leader_host,
     manager_read_failures, node_ready, plan_bootstrap, read_state, remembered_addresses, roll_order, rolling_check,
-    rolling_nodes, rolling_via, services_short)
+    rolling_nodes, rolling_via, services_short, services_to_spread)
 
 MANAGERS = ['m1', 'm2', 'm3']
 WORKERS = ['w1', 'w2']
@@ -414,3 +414,22 @@ def test_services_short_and_node_ready():
                        {'id': 'w', 'role': 'worker', 'status': 'Ready'}, {'id': 'd', 'role': 'worker', 'status': 'down'}]}
     assert node_ready(nodes, 'w') and not node_ready(nodes, 'm') and not node_ready(nodes, 'd')
     assert not node_ready(nodes, 'x')
+
+
+def test_services_to_spread_before_a_drain():
+    read = {'nodes': [{'id': 'a', 'status': 'ready', 'availability': 'active'},
+                      {'id': 'b', 'status': 'ready', 'availability': 'active'},
+                      {'id': 'c', 'status': 'down', 'availability': 'active'}],
+            'services': [{'id': 's1', 'name': 'web', 'mode': 'replicated'}, {'id': 's2', 'name': 'agent', 'mode': 'global'},
+                         {'id': 's3', 'name': 'db', 'mode': 'replicated'}, {'id': 's4', 'name': 'even', 'mode': 'replicated'}]}
+
+    def task(service, node, state='running', desired='running'):
+        return {'ServiceID': service, 'NodeID': node, 'DesiredState': desired, 'Status': {'State': state}}
+    tasks = [task('s1', 'a'), task('s1', 'a'), task('s1', 'b', 'starting'),      # web: 2 here, 0 running on b
+             task('s2', 'a'), task('s2', 'a', 'shutdown', 'shutdown'),            # global: never spread
+             task('s3', 'a'), task('s3', 'b'),                                    # db: one here
+             task('s4', 'a'), task('s4', 'a'), task('s4', 'b'), task('s4', 'b')]  # even: b runs as many
+    assert services_to_spread(tasks, read, 'a') == ['web']
+    assert services_to_spread(tasks, read, 'b') == []
+    # the only other node is down: nowhere to spread to
+    assert services_to_spread(tasks, dict(read, nodes=[read['nodes'][0], read['nodes'][2]]), 'a') == []
