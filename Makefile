@@ -47,7 +47,7 @@ mirror: images ## the signed local mirror of Docker's apt repository, served on 
 testbed: venv images mirror ## everything the tests and the demo stand on
 
 # ---- tests ----------------------------------------------------------------------------------
-.PHONY: test test-fast unit lint sanity integration integration-cluster integration-service faults molecule $(addprefix molecule-,$(SCENARIOS)) distribution
+.PHONY: test test-fast unit lint sanity integration integration-cluster integration-service faults rolling molecule $(addprefix molecule-,$(SCENARIOS)) distribution
 unit: venv ## unit tests of the pure logic (spec normalisation, diffs, argument checks)
 	$(BIN)/pytest -q tests/unit
 
@@ -74,6 +74,9 @@ molecule: $(addprefix molecule-,$(SCENARIOS)) ## every molecule scenario
 
 faults: testbed ## broken clusters healed (or refused) by a re-run, bad input, secrets
 	$(BIN)/pytest -q tests/faults
+
+rolling: testbed ## engine changes rolled over three managers one at a time, the swarm up throughout
+	$(BIN)/pytest -q tests/rolling
 
 distribution: testbed ## build + install the tarball, ansible-doc, ansible-builder, ansible-runner job templates
 	$(BIN)/pytest -q tests/distribution

@@ -8,7 +8,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 
 serial_steps="testbed unit lint sanity"
-lane_one="integration-cluster molecule-docker molecule-default distribution"
+lane_one="integration-cluster molecule-docker molecule-default distribution rolling"
 lane_two="integration-service molecule-firewall molecule-ha faults"
 # SWARMOPS_TEST_STEPS="unit lint" runs a subset (step names as above; each is a make target).
 selected="${SWARMOPS_TEST_STEPS:-}"
