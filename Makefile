@@ -49,7 +49,7 @@ testbed: venv images mirror ## everything the tests and the demo stand on
 # ---- tests ----------------------------------------------------------------------------------
 .PHONY: test test-fast unit lint sanity integration integration-cluster integration-service faults molecule $(addprefix molecule-,$(SCENARIOS)) distribution
 unit: venv ## unit tests of the pure logic (spec normalisation, diffs, argument checks)
-	$(BIN)/pytest -q tests/unit
+	$(BIN)/pytest -q tests/unit tests/meta
 
 lint: venv ## yamllint and ansible-lint (production profile)
 	$(BIN)/yamllint -s .
