@@ -47,16 +47,33 @@ mirror: images ## the signed local mirror of Docker's apt repository, served on 
 testbed: venv images mirror ## everything the tests and the demo stand on
 
 # ---- tests ----------------------------------------------------------------------------------
-.PHONY: test test-fast unit lint sanity integration integration-cluster integration-service faults molecule $(addprefix molecule-,$(SCENARIOS)) distribution
+.PHONY: test test-fast unit lint sanity core-matrix integration integration-cluster integration-service faults molecule $(addprefix molecule-,$(SCENARIOS)) distribution
 unit: venv ## unit tests of the pure logic (spec normalisation, diffs, argument checks)
 	$(BIN)/pytest -q tests/unit tests/meta
 
-lint: venv ## yamllint and ansible-lint (production profile)
+lint: venv ## yamllint, ansible-lint (production profile), antsibull-docs (plugin docs, links, guides)
 	$(BIN)/yamllint -s .
 	$(BIN)/ansible-lint --offline --profile production
+	bash tests/sanity/lint-docs.sh
 
 sanity: venv ## ansible-test sanity on the installed-tree layout
 	bash tests/sanity/run.sh
+
+# The older ansible-core releases requires_ansible admits: sanity and the unit tests on each (the rest of the
+# suites run on the pinned one). One small venv per release.
+CORE_MATRIX := 2.17.14 2.18.19
+CORE_VENVS  := $(foreach v,$(CORE_MATRIX),.cache/core-$(v)/.installed)
+.cache/core-%/.installed:
+	python3 -m venv .cache/core-$*
+	.cache/core-$*/bin/pip install -q ansible-core==$* pytest==9.2.0 pyyaml
+	touch $@
+
+.PHONY: core-matrix
+core-matrix: venv $(CORE_VENVS) ## sanity and unit tests on every older ansible-core that requires_ansible admits
+	@for v in $(CORE_MATRIX); do \
+	  echo "=== ansible-core $$v: unit"; .cache/core-$$v/bin/pytest -q -p no:cacheprovider tests/unit || exit 1; \
+	  echo "=== ansible-core $$v: sanity"; VENV_BIN=$(CURDIR)/.cache/core-$$v/bin bash tests/sanity/run.sh || exit 1; \
+	done
 
 integration: integration-cluster integration-service ## the modules against real engines in real multi-node swarms
 

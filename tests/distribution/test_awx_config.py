@@ -151,8 +151,8 @@ def test_job_templates_are_the_three_with_valid_surveys(templates):
     assert [t['name'] for t in templates] == ['Deploy swarm', 'Swarm status', 'Deploy services']
     for template in templates:
         if template['survey_spec']:
-            assert not survey_problems(template['survey_spec']), (template['name'],
-                                                                   survey_problems(template['survey_spec']))
+            problems = survey_problems(template['survey_spec'])
+            assert not problems, (template['name'], problems)
         launch_extra_vars(template, {})  # the defaults alone make a valid launch
 
 
