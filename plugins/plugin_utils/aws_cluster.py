@@ -375,9 +375,11 @@ def plan_instances(existing, managers, workers, instance_type, allow_scale_down=
         else:
             action = 'terminate'
             if not allow_scale_down:
-                advice = ('demote them first (docker node demote, one at a time, keeping a majority of managers '
-                          'Reachable), ' if role == 'manager' else 'drain them first (docker node update --availability '
-                                                                        'drain), ')
+                if role == 'manager':
+                    advice = ('demote them first (docker node demote, one at a time, keeping a majority of managers '
+                              'Reachable), ')
+                else:
+                    advice = 'drain them first (docker node update --availability drain), '
                 errors.append('%s is %d but the cluster has %d %ss (%s): lowering it terminates instances. To shrink '
                               'the cluster, %sthen re-run with aws_allow_scale_down: true'
                               % (variable, count, current, role, ', '.join(ids), advice))
@@ -436,8 +438,8 @@ def _choose_image(cluster, images):
         if ami.get('image_id'):
             return ['aws_ami %s does not exist in %s (AMI ids differ between regions)'
                     % (ami['image_id'], region)], None
-        return ['aws_ami: no %s image named %s from owner %s in %s' % (ami.get('architecture'), ami.get('name'),
-                                                                      ami.get('owner'), region)], None
+        return ['aws_ami: no %s image named %s from owner %s in %s'
+                % (ami.get('architecture'), ami.get('name'), ami.get('owner'), region)], None
     # The newest by creation date; the name (which carries the build date for Debian and Ubuntu) breaks ties.
     image = sorted(candidates, key=lambda i: (str(i.get('creation_date') or ''), i.get('name') or ''))[-1]
     errors = []

@@ -102,9 +102,8 @@ class Run:
 class Result:
     def __init__(self, rc, out, err, seconds):
         self.rc, self.out, self.err, self.seconds = rc, out, err, seconds
-        self.recap = dict((m.group(1), dict(zip(('ok', 'changed', 'unreachable', 'failed', 'skipped'),
-                                                 map(int, m.groups()[1:6]))))
-                          for m in RECAP_LINE.finditer(out))
+        fields = ('ok', 'changed', 'unreachable', 'failed', 'skipped')
+        self.recap = dict((m.group(1), dict(zip(fields, map(int, m.groups()[1:6])))) for m in RECAP_LINE.finditer(out))
         self.fatal = {}
         for match in FATAL_LINE.finditer(out):
             try:

@@ -296,7 +296,7 @@ def test_inventory_groups_and_variables(life):
         assert sorted(data['swarm']['children']) == ['swarm_managers', 'swarm_workers']
         instances = state['after_more_instances']
         expected = {}
-        for instance_id, _ in state['after_provision']['instances'].items():
+        for instance_id in state['after_provision']['instances']:
             role = instances[instance_id]['TagMap']['swarmops:role']
             expected.setdefault(role, []).append('%s-%s' % (role, instance_id))
         assert sorted(data['swarm_managers']['hosts']) == sorted(expected['manager'])

@@ -108,8 +108,8 @@ def test_good_settings_pass_and_give_exactly_the_swarm_rules_between_members_and
     ({'aws_ami_presets': {'debian-12': {'owner': 'debian', 'name': 'x-*'}}}, ["aws_ami_presets['debian-12'].owner"]),
     ({'aws_instance_type': 't3small'}, ["aws_instance_type 't3small'"]),
     ({'aws_instance_type': ''}, ['aws_instance_type']),
-    ({'aws_instance_type': 'm7g.large', 'aws_architecture': 'x86_64'}, ['aws_architecture is x86_64',
-                                                                         'm7g.large runs arm64']),
+    ({'aws_instance_type': 'm7g.large', 'aws_architecture': 'x86_64'},
+     ['aws_architecture is x86_64', 'm7g.large runs arm64']),
     ({'aws_architecture': 'arm64'}, ['aws_architecture is arm64', 't3.small runs x86_64']),
     ({'aws_architecture': 'sparc'}, ["aws_architecture 'sparc'"]),
     ({'aws_root_volume_size': 4}, ['aws_root_volume_size 4']),
@@ -322,8 +322,8 @@ def test_plan_breaks_creation_date_ties_by_name():
     ({}, {'images': []}, ['aws_ami: no x86_64 image named debian-12-amd64-* from owner 136693071363 in eu-central-1']),
     ({'ami': {'image_id': 'ami-0123456789abcdef0'}}, {'images': []},
      ['aws_ami ami-0123456789abcdef0 does not exist in eu-central-1']),
-    ({}, {'images': [image('ami-c', 'custom', 'D', arch='arm64')]}, ['aws_ami ami-c is an arm64 image',
-                                                                    'aws_instance_type t3.small runs x86_64']),
+    ({}, {'images': [image('ami-c', 'custom', 'D', arch='arm64')]},
+     ['aws_ami ami-c is an arm64 image', 'aws_instance_type t3.small runs x86_64']),
     ({}, {'images': [image('ami-d', 'old', 'D', root_type='instance-store')]}, ['aws_ami ami-d does not boot from an EBS']),
 ])
 def test_plan_refuses_what_ec2_cannot_take(overrides, found, words):
