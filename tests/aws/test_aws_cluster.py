@@ -174,6 +174,9 @@ def life(moto, public_key, tmp_path_factory):
     site_inventory = [INVENTORY, AWS_DIR / 'localhost.yml']
     phase = {
         'rerun': playbook('2-site-rerun', env, SITE, '--limit', 'localhost', *extra, inventory=site_inventory),
+        # The inventory follows SWARMOPS_AWS_CLUSTER (here: the bystander cluster), -e names demo.
+        'site_mismatch': playbook('2-site-mismatch', moto.env('other', REGION), SITE, '--limit', 'localhost',
+                                  '-e', 'aws_cluster_name=demo', *extra, inventory=site_inventory),
         'check_more': playbook('2-check-more', env, PROVISION, '--check', '-e', 'aws_workers=3', *extra),
         'scale_down': playbook('2-scale-down', env, PROVISION, '-e', 'aws_workers=1', *extra),
         'inventory': inventory_list('2-inventory', env),
@@ -244,6 +247,19 @@ def test_second_run_through_aws_site_changes_nothing_and_sees_the_cluster_in_the
     check_task = rerun.out.split('TASK [Check the inventory shows exactly the instances just provisioned]')[1]
     assert check_task.split('TASK [')[0].split('PLAY [')[0].strip().splitlines()[-1].startswith('ok: [localhost]')
     assert state['after_reads'] == state['after_provision']
+
+
+def test_aws_site_stops_when_the_inventory_shows_another_cluster_than_it_provisioned(life):
+    runs, state = life
+    result = runs['site_mismatch']
+    assert result.rc != 0
+    message = result.fatal['localhost']['msg']
+    assert 'The inventory shows managers [%s]' % state['bystander'] in message
+    assert 'but cluster demo in us-east-1 has managers' in message
+    assert 'export SWARMOPS_AWS_CLUSTER=demo AWS_REGION=us-east-1' in message
+    # It stopped before the plays that connect to hosts.
+    assert 'TASK [Wait for SSH]' not in result.out
+    assert result.recap['localhost']['changed'] == 0
 
 
 def test_check_mode_predicts_one_more_worker_without_launching_it(life):
