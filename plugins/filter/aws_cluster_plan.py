@@ -19,7 +19,7 @@ description:
   - Image - the newest available match (creation date, then name); its architecture must match the instance type.
   - Key pair - kept when its C(swarmops:ssh-key) tag holds the public key's SHA256 fingerprint, else imported
     (or replaced).
-  - Instances - a lower count is refused unless C(allow_scale_down) (terminating managers that were not demoted
+  - Instances - a lower count is refused unless the cluster's C(allow_scale_down) (terminating managers that were not demoted
     breaks the swarm's quorum); instances of another type are refused (EC2 resizes stopped instances only); so are
     instances with the cluster's tag but no manager or worker role. A count of zero never reaches
     M(amazon.aws.ec2_instance) with C(exact_count), which launches one instance when asked for zero.

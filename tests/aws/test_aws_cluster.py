@@ -8,7 +8,7 @@ phase that only read run side by side (each module run costs seconds of CPU, mos
   2. aws_site.yml re-run (limited to localhost)  |  check mode with one more worker  |  a scale-down
      refused  |  the inventory, public and private
   3. one more worker (and a rule added by hand removed)  |  teardown refused (no confirmation, another name)
-  4. teardown confirmed
+  4. teardown confirmed, then again (nothing left to remove)
 
 Bystanders in the same region (another cluster's instance, security group and key pair) must come through
 untouched. Assertions are on moto's state, read with boto3, not on what the playbooks say they did.
@@ -199,9 +199,10 @@ def life(moto, public_key, tmp_path_factory):
     state['after_more'] = cluster_contents(ec2, 'demo')
     state['after_more_instances'] = live_instances(ec2, **{'swarmops:cluster': 'demo'})
 
-    # 4. teardown
+    # 4. teardown, twice
     runs['teardown'] = playbook('4-teardown', env, TEARDOWN, '-e', 'confirm_teardown=demo').result()
     state['after_teardown'] = cluster_contents(ec2, 'demo')
+    runs['teardown_again'] = playbook('4-teardown-again', env, TEARDOWN, '-e', 'confirm_teardown=demo').result()
     state['other_after'] = cluster_contents(ec2, 'other')
     state['personal_key'] = [k['KeyName'] for k in ec2.describe_key_pairs()['KeyPairs'] if k['KeyName'] == 'personal']
     return runs, state
@@ -348,6 +349,8 @@ def test_teardown_removes_everything_of_the_cluster_and_nothing_else(life):
     assert state['other_after'] == state['other_before']
     assert state['other_before']['instances'] and state['other_before']['groups'] and state['other_before']['keys']
     assert state['personal_key'] == ['personal']
+    again = runs['teardown_again']
+    assert again.rc == 0 and again.recap['localhost']['changed'] == 0, again
 
 
 @pytest.mark.parametrize('case, words', [(name, words) for name, _overrides, words in BAD_INPUT],
