@@ -53,7 +53,8 @@ unit: venv ## unit tests of the pure logic (spec normalisation, diffs, argument 
 
 lint: venv ## yamllint, ansible-lint (production profile), antsibull-docs (plugin docs, links, guides)
 	$(BIN)/yamllint -s .
-	$(BIN)/ansible-lint --offline --profile production
+	@# Its own ANSIBLE_HOME: a swarmops.swarm installed in ~/.ansible/collections would otherwise shadow this tree.
+	ANSIBLE_HOME=$(CURDIR)/.cache/ansible-home $(BIN)/ansible-lint --offline --profile production
 	bash tests/sanity/lint-docs.sh
 
 sanity: venv ## ansible-test sanity on the installed-tree layout
