@@ -4,6 +4,7 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.swarmops.swarm.plugins.filter import aws_cluster_check, aws_cluster_plan
+from ansible_collections.swarmops.swarm.plugins.plugin_utils import aws_cluster
 
 
 def test_filters_are_registered_under_their_file_names():
@@ -11,12 +12,15 @@ def test_filters_are_registered_under_their_file_names():
     assert set(aws_cluster_plan.FilterModule().filters()) == {'aws_cluster_plan'}
 
 
-def test_check_teardown_purpose_and_unknown_purpose():
+def test_check_teardown_purpose_and_unknown_purpose(monkeypatch):
+    # The region list botocore would give (the filter runs without botocore too, on older ansible-core test runs).
+    monkeypatch.setattr(aws_cluster, 'known_regions', lambda: {'us-east-1'})
     check = aws_cluster_check.FilterModule().filters()['aws_cluster_check']
     result = check({'aws_cluster_name': 'demo', 'aws_region': 'us-east-1'}, 'teardown')
     assert result['ok'] and result['cluster']['tags'] == {'swarmops:cluster': 'demo'}
     # The same two variables are not enough to provision.
     assert not check({'aws_cluster_name': 'demo', 'aws_region': 'us-east-1'})['ok']
+    assert not check({'aws_cluster_name': 'demo', 'aws_region': 'eu-central-1'}, 'teardown')['ok']
     with pytest.raises(AnsibleFilterError, match='purpose'):
         check({}, 'destroy')
 
