@@ -13,7 +13,7 @@ version_added: 0.1.0
 description:
   - Refuses, with one sentence per variable naming it and the fix, an even or out-of-range manager count, an
     unknown region (the regions the installed botocore knows), SSH open to the world (any network wider than
-    /8 for IPv4 or /32 for IPv6) without O(_input.aws_ssh_allow_world), a malformed CIDR, a missing, damaged or
+    /8 for IPv4 or /32 for IPv6) without C(aws_ssh_allow_world), a malformed CIDR, a missing, damaged or
     private key, an instance type that does not match the architecture, an unknown AMI preset, and so on.
   - Returns the normalised settings the role uses - resource names, tags, the security group's rules (swarm
     ports referencing the group itself; SSH from the listed networks only) and the AMI query.
