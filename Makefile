@@ -47,17 +47,21 @@ mirror: images ## the signed local mirror of Docker's apt repository, served on 
 testbed: venv images mirror ## everything the tests and the demo stand on
 
 # ---- tests ----------------------------------------------------------------------------------
-.PHONY: test test-fast unit lint sanity core-matrix integration integration-cluster integration-service faults molecule $(addprefix molecule-,$(SCENARIOS)) distribution
+.PHONY: test test-fast unit lint sanity aws core-matrix integration integration-cluster integration-service faults molecule $(addprefix molecule-,$(SCENARIOS)) distribution
 unit: venv ## unit tests of the pure logic (spec normalisation, diffs, argument checks)
 	$(BIN)/pytest -q tests/unit tests/meta
 
 lint: venv ## yamllint, ansible-lint (production profile), antsibull-docs (plugin docs, links, guides)
 	$(BIN)/yamllint -s .
-	$(BIN)/ansible-lint --offline --profile production
+	@# Its own ANSIBLE_HOME: a swarmops.swarm installed in ~/.ansible/collections would otherwise shadow this tree.
+	ANSIBLE_HOME=$(CURDIR)/.cache/ansible-home $(BIN)/ansible-lint --offline --profile production
 	bash tests/sanity/lint-docs.sh
 
 sanity: venv ## ansible-test sanity on the installed-tree layout
 	bash tests/sanity/run.sh
+
+aws: venv ## the AWS playbooks, role and inventory against a local moto server (no AWS account, no containers)
+	$(BIN)/pytest -q tests/aws
 
 # The older ansible-core releases requires_ansible admits: sanity and the unit tests on each (the rest of the
 # suites run on the pinned one). One small venv per release.
