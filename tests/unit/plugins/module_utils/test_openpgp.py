@@ -247,7 +247,7 @@ CASES = [
     Case('binary with trailing garbage', GOOD_BIN + b'\n<html></html>', error='not the start of an OpenPGP packet'),
     Case('key material with trailing bytes',
          openpgp.write_packet(6, GOOD_PACKETS[0][1] + b'\x00') + join(GOOD_PACKETS[1:]),
-         error='1 byte\(s\) after its key material'),
+         error=r'1 byte\(s\) after its key material'),
     Case('partial body length', bytes([0xC6, 0xE0]) + GOOD_BIN, error='partial body length'),
     Case('indeterminate length', bytes([0x9B]) + GOOD_BIN, error='indeterminate length'),
     # ---- refused: not one public key ----
