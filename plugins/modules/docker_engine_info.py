@@ -8,17 +8,20 @@ from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
 DOCUMENTATION = r'''
-module: docker_engine_state
+module: docker_engine_info
 short_description: Everything the docker role decides on, read from the host in one call
 version_added: 0.1.0
 description:
-  - A read-only probe, run once at the start of the C(swarmops.swarm.docker) role so that each of the role's
-    change tasks runs only when the host differs from what it wants (a skipped task costs no round trip).
+  - A read-only probe, run once at the start of the C(swarmops.swarm.docker) role (its C(plan) step); the role
+    decides from it what must change (filter C(swarmops.swarm.docker_engine_plan)) and runs only those changes.
+  - Called C(swarmops.swarm.docker_engine_state) before; that name still works and is deprecated.
   - Reports the host's distribution, release and architecture; checksums, modes and owners of files (and the
     text of some of them); the dpkg status, version and selection (hold) of packages; whether C(python3-apt) is
     present and how old the apt cache is; the versions a repository offers for a package (C(apt-cache madison));
     source entries and keyrings left by older instructions; the enablement and activity of systemd units;
     whether the engine answers, its swarm state and its images; and the members of a group.
+  - The stored apt keyring is read with the same strict OpenPGP reader the role verifies downloaded keys with
+    (module_utils C(_openpgp)), so a keyring that reads as anything but the expected key is replaced.
   - Never changes anything (always C(changed=false)); runs the same in check mode. Needs only the Python
     standard library on the host (no Docker SDK, no python3-apt).
 author:
@@ -66,9 +69,9 @@ options:
     default: []
   keyring:
     description:
-      - The keyring that is wanted; never reported as a leftover. Reported in RV(files) and, when it is an
-        ASCII-armored OpenPGP key file, with the fingerprints of the primary keys it holds (RV(keyring)), so a
-        re-run can tell that the key already stored is the verified one without downloading it again.
+      - The keyring that is wanted; never reported as a leftover. Reported in RV(files) and read as an OpenPGP
+        key file (RV(keyring)), so that a re-run can tell the key already stored is exactly the verified one
+        without downloading it again. A name ending in C(.asc) is read as ASCII armor, anything else as binary.
     type: path
   services:
     description: systemd units to report (C(UnitFileState), C(ActiveState), C(LoadState)).
@@ -92,9 +95,9 @@ options:
 
 EXAMPLES = r'''
 - name: Read what the docker role decides on
-  swarmops.swarm.docker_engine_state:
+  swarmops.swarm.docker_engine_info:
     files: [/etc/docker/daemon.json, /etc/apt/sources.list.d/docker.sources]
-    keyring: /etc/apt/keyrings/docker.asc
+    keyring: /etc/apt/keyrings/docker.gpg
     packages: [docker-ce, docker-ce-cli, containerd.io, docker.io]
     services: [docker, containerd]
     group: docker
@@ -187,11 +190,12 @@ engine:
       type: str
 keyring:
   description:
-    - Fingerprints (upper-case hex, file order) of the primary public keys in O(keyring), computed on the host
-      as C(gpg --show-keys) would; empty with C(error) set when the file is missing or not an armored key file.
+    - Fingerprints (upper-case hex, file order) of the primary public keys in O(keyring), read strictly on the
+      host; C(canonical) is true when the file is exactly the keyring the role writes for them (the packets
+      re-serialised, nothing else). Empty with C(error) set when the file is missing or does not read as a key.
   returned: always
   type: dict
-  sample: {fingerprints: [9DC858229FC7DD38854AE2D88D81803C0EBFCD88], error: ''}
+  sample: {fingerprints: [9DC858229FC7DD38854AE2D88D81803C0EBFCD88], canonical: true, error: ''}
 group:
   description: Whether O(group) exists, and its members.
   returned: always
@@ -199,8 +203,6 @@ group:
   sample: {exists: true, members: [operator]}
 '''
 
-import base64
-import binascii
 import glob
 import grp
 import hashlib
@@ -209,7 +211,6 @@ import json
 import os
 import platform
 import pwd
-import re
 import socket
 import stat
 import time
@@ -217,10 +218,10 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.swarmops.swarm.plugins.module_utils._dpkg import package_states
+from ansible_collections.swarmops.swarm.plugins.module_utils._openpgp import keyring_state
 
 APT_UPDATE_SUCCESS_STAMP_PATH = '/var/lib/apt/periodic/update-success-stamp'
 APT_LISTS_PATH = '/var/lib/apt/lists'
-ARMOR = re.compile(r'-----BEGIN PGP PUBLIC KEY BLOCK-----\r?\n(.*?)-----END PGP PUBLIC KEY BLOCK-----', re.S)
 
 
 class UnixHTTPConnection(http_client.HTTPConnection):
@@ -280,65 +281,15 @@ def host_info(module):
             'architecture': platform.machine(), 'dpkg_architecture': dpkg_arch}
 
 
-def openpgp_packets(data):
-    """(tag, body) of each OpenPGP packet (RFC 4880/9580 old and new headers); ValueError when malformed."""
-    pos = 0
-    while pos < len(data):
-        header = bytearray(data[pos:pos + 1])[0]
-        if not header & 0x80:
-            raise ValueError('byte %d is not an OpenPGP packet header' % pos)
-        if header & 0x40:
-            tag, first = header & 0x3F, bytearray(data[pos + 1:pos + 2] or b'\xfe')[0]
-            if first < 192:
-                length, pos = first, pos + 2
-            elif first < 224:
-                length, pos = ((first - 192) << 8) + bytearray(data[pos + 2:pos + 3] or b'\0')[0] + 192, pos + 3
-            elif first == 255:
-                length, pos = int(binascii.hexlify(data[pos + 2:pos + 6]) or b'0', 16), pos + 6
-            else:
-                raise ValueError('partial body lengths are not used in key files')
-        else:
-            tag, size = (header >> 2) & 0x0F, {0: 1, 1: 2, 2: 4}.get(header & 0x03)
-            if size is None:
-                raise ValueError('indeterminate packet length')
-            length, pos = int(binascii.hexlify(data[pos + 1:pos + 1 + size]) or b'0', 16), pos + 1 + size
-        body = data[pos:pos + length]
-        if len(body) != length or not body:
-            raise ValueError('truncated packet')
-        yield tag, body
-        pos += length
-
-
 def keyring_info(path):
-    """Fingerprints of the primary keys (packet tag 6) of an armored key file, as the controller computes them
-    for the downloaded key (plugin_utils/openpgp.py)."""
+    """The stored keyring as the role's key check reads it (module_utils/_openpgp): its primary fingerprints, and
+    whether it is exactly what the role writes for them."""
     try:
         with open(path, 'rb') as handle:
-            text = handle.read().decode('utf-8')
-        data = b''
-        blocks = ARMOR.findall(text)
-        if not blocks:
-            raise ValueError('not an ASCII-armored public key')
-        for block in blocks:
-            body = ''.join(line.strip() for line in block.splitlines()
-                           if line.strip() and ':' not in line and not line.startswith('='))
-            data += base64.b64decode(body.encode('ascii'))
-        fingerprints = []
-        for tag, body in openpgp_packets(data):
-            if tag != 6:
-                continue
-            version = bytearray(body[:1])[0]
-            if version == 4:
-                digest = hashlib.sha1(b'\x99' + binascii.unhexlify('%04x' % len(body)) + body)
-            elif version in (5, 6):
-                digest = hashlib.sha256((b'\x9a' if version == 5 else b'\x9b')
-                                        + binascii.unhexlify('%08x' % len(body)) + body)
-            else:
-                raise ValueError('OpenPGP key version %d is not supported' % version)
-            fingerprints.append(digest.hexdigest().upper())
-        return {'fingerprints': fingerprints, 'error': '' if fingerprints else 'no public key'}
-    except (IOError, OSError, ValueError, TypeError, UnicodeDecodeError, binascii.Error) as exc:
-        return {'fingerprints': [], 'error': str(exc)}
+            data = handle.read()
+    except (IOError, OSError) as exc:
+        return {'fingerprints': [], 'canonical': False, 'error': str(exc)}
+    return keyring_state(data, armored=path.endswith('.asc'))
 
 
 def file_info(path):
@@ -369,10 +320,6 @@ def file_info(path):
             data = handle.read()
         info['sha256'] = hashlib.sha256(data).hexdigest()
     return info
-
-
-def package_info(module, names):
-    return package_states(module, names)
 
 
 def python_apt_present():
@@ -508,11 +455,12 @@ def main():
         changed=False,
         host=host_info(module),
         files=files,
-        packages=package_info(module, params['packages']),
+        packages=package_states(module, params['packages']),
         python_apt=python_apt_present(),
         apt_cache_age=apt_cache_age(),
         madison=madison_versions(module, params['madison']),
-        keyring=keyring_info(params['keyring']) if params['keyring'] else {'fingerprints': [], 'error': 'not asked'},
+        keyring=keyring_info(params['keyring']) if params['keyring'] else {'fingerprints': [], 'canonical': False,
+                                                                           'error': 'not asked'},
         leftovers=find_leftovers(params),
         services=services,
         engine=engine_info(params['engine_socket'], wait),
