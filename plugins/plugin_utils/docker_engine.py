@@ -209,7 +209,6 @@ def resolve(pin, versions):
     return next((version for version in versions if regex.match(version)), '')
 
 
-
 # ---- the plan ----------------------------------------------------------------------------------------
 
 RUNNING = ('active', 'activating', 'reloading')

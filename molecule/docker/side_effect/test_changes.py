@@ -69,7 +69,7 @@ def results(proc):
     """The json callback's document (it comes last; -vvv output may precede it)."""
     out = proc.stdout
     start = 0 if out.startswith('{\n') else out.rindex('\n{\n') + 1
-    return json.loads(out[start:])
+    return json.JSONDecoder().raw_decode(out[start:])[0]
 
 
 def task_results(doc, name):
@@ -212,21 +212,19 @@ def apt_update(node, name):
 
 # ---- refusals: one play per case, in one ansible-playbook run --------------------------------------
 
-def run_cases(host, cases, restore=None):
-    """Each case {name: vars} applies the role in a play of its own and records the refusal's message; RESTORE
-    (vars) applies the role once more at the end. Returns ({name: message or None}, the run)."""
+def run_cases(host, cases):
+    """Each case {name: vars} applies the role in a play of its own and records the refusal's message.
+    Returns ({name: message or None}, the run)."""
+    # The case's variables on the include: task variables win over the play's vars_files (vars/mirror.yml).
     plays = []
     for name, case_vars in cases.items():
         plays.append({'name': 'case ' + name, 'hosts': host, 'gather_facts': False,
-                      'vars_files': [str(SCENARIO / 'vars/mirror.yml')], 'vars': case_vars,
+                      'vars_files': [str(SCENARIO / 'vars/mirror.yml')],
                       'tasks': [{'name': 'Apply the role', 'block': [
-                          {'name': 'Include it', 'ansible.builtin.include_role': {'name': 'swarmops.swarm.docker'}}],
+                          {'name': 'Include it', 'ansible.builtin.include_role': {'name': 'swarmops.swarm.docker'},
+                           'vars': case_vars}],
                           'rescue': [{'name': 'Refused', 'ansible.builtin.debug': {
                               'msg': '{{ ansible_failed_result.msg }}'}}]}]})
-    if restore is not None:
-        plays.append({'name': 'restore', 'hosts': host, 'gather_facts': False,
-                      'vars_files': [str(SCENARIO / 'vars/mirror.yml')], 'vars': restore,
-                      'roles': [{'role': 'swarmops.swarm.docker'}]})
     with tempfile.NamedTemporaryFile('w', prefix='swarmops-cases-', suffix='.yml', delete=False) as handle:
         json.dump(plays, handle)
     try:
@@ -242,6 +240,15 @@ def run_cases(host, cases, restore=None):
                        for result in task['hosts'].values() if 'msg' in result]
             messages[name[5:]] = refused[0] if refused else None
     return messages, proc
+
+
+@pytest.fixture(scope='module', autouse=True)
+def mirror():
+    """The shared mirror container may have been recreated (and detached from this network) since prepare.
+    The resolved test-bed path keeps mirror.sh from recreating it again when another worktree started it."""
+    env = dict(os.environ, TESTBED_CACHE=os.path.realpath(str(REPO / '.cache/testbed')))
+    subprocess.run(['bash', str(REPO / 'tests/testbed/mirror.sh'), 'connect', NETWORK], env=env, check=True,
+                   capture_output=True, timeout=120)
 
 
 # ---- the fresh node --------------------------------------------------------------------------------
@@ -314,8 +321,8 @@ def test_bad_input_is_refused_naming_the_variable_before_anything_changes(fresh_
         'repository URL with an option': 'docker_apt_repository_url holds whitespace',
         'service environment with a newline': "docker_service_environment['HTTP_PROXY'] holds a newline",
         'daemon option key with a newline': "docker_daemon_options key 'debug\\n' holds a newline",
-        'wrong fingerprint': 'holds the primary key %s, not exactly the expected %s' % (FINGERPRINT,
-                                                                                       DOCKERS_REAL_FINGERPRINT),
+        'wrong fingerprint': 'holds the primary key %s, not exactly the expected %s' % (
+            FINGERPRINT, DOCKERS_REAL_FINGERPRINT),
         'attacker key in lines with colons': 'line 3 of the armor is not base64',
         'binary attacker key after the armor': 'the armored key holds bytes that are not ASCII',
     }

@@ -113,4 +113,3 @@ def test_docker_users_are_in_the_docker_group(host):
 
 def test_a_node_is_not_left_in_a_swarm(host):
     assert host.check_output("docker info --format '{{.Swarm.LocalNodeState}}'") == 'inactive'
-
