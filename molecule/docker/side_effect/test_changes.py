@@ -343,48 +343,40 @@ def test_bad_input_is_refused_naming_the_variable_before_anything_changes(fresh_
     assert_untouched(fresh_node)
 
 
-def test_hostile_keys_on_a_converged_node_and_apt_rejects_the_attackers_repositories(attacker, mirror_signer):
+def assert_apt_trusts_only_the_mirror(node):
+    """apt-get update: the repository signed by the mirror's key is trusted (so the check can fail), those signed by
+    the attacker's key and by the attacker's subkey are not."""
+    rc, out, _err = apt_update(node, 'mirror')
+    assert rc == 0, out
+    for name in ('attacker', 'attacker-subkey'):
+        rc, out, _err = apt_update(node, name)
+        assert rc != 0 and 'is not signed' in out, (name, out)
+
+
+def test_refusals_and_hostile_keys_on_a_converged_node_and_apt_rejects_the_attackers_repositories(
+        attacker, mirror_signer):
     put_files(BOOKWORM, hostile_files(attacker.key))
     for name, signer in (('mirror', FINGERPRINT), ('attacker', attacker.primary), ('attacker-subkey', attacker.subkey)):
         put_files(BOOKWORM, signed_repository(mirror_signer if name == 'mirror' else attacker, signer),
                   '%s/repos/%s' % (HOSTILE, name))
     before = keyring_bytes(BOOKWORM)
     assert before == canonical_keyring()
-    # Refused: the file the earlier parser accepted. The stored keyring is left as it was.
-    messages, _proc = run_cases(BOOKWORM, {'colons': {'docker_apt_key_refresh': True,
-                                                      'docker_apt_gpg_key_url': 'file://%s/colons.asc' % HOSTILE}})
-    assert 'line 3 of the armor is not base64' in messages['colons']
-    assert keyring_bytes(BOOKWORM) == before
-    # Accepted: one primary key, the mirror's, with the attacker's subkey attached. Stored as parsed.
-    grafted = run_playbook(SCENARIO / 'apply-role.yml', [BOOKWORM], {
-        'docker_apt_key_refresh': True, 'docker_apt_gpg_key_url': 'file://%s/grafted.asc' % HOSTILE})
-    assert grafted.returncode == 0, grafted.stdout[-3000:]
-    stored = keyring_bytes(BOOKWORM)
-    assert stored != before and _openpgp.primary_fingerprints(stored) == [FINGERPRINT]
-    try:
-        # apt: the repository signed by the mirror's key is trusted (the test can fail), the attacker's are not.
-        rc, out, _err = apt_update(BOOKWORM, 'mirror')
-        assert rc == 0, out
-        for name in ('attacker', 'attacker-subkey'):
-            rc, out, _err = apt_update(BOOKWORM, name)
-            assert rc != 0 and 'is not signed' in out, (name, out)
-    finally:
-        restored = run_playbook(SCENARIO / 'apply-role.yml', [BOOKWORM], {'docker_apt_key_refresh': True})
-        node_exec(BOOKWORM, 'rm -rf %s' % HOSTILE)
-    assert restored.returncode == 0, restored.stdout[-3000:]
-    assert keyring_bytes(BOOKWORM) == before
-
-
-def test_refusals_on_a_converged_node_change_nothing():
     daemon_json = node_output(BOOKWORM, 'cat /etc/docker/daemon.json')
+
+    # Refused, each before it changes anything: the key file the earlier parser accepted (downloaded again on a
+    # converged node), live-restore on a swarm member, a pin the repository does not offer.
     node_output(BOOKWORM, 'docker swarm init --advertise-addr 10.213.20.11')
     try:
         messages, proc = run_cases(BOOKWORM, {
+            'attacker key in lines with colons': {'docker_apt_key_refresh': True,
+                                                  'docker_apt_gpg_key_url': 'file://%s/colons.asc' % HOSTILE},
             'live-restore on a swarm member': {'docker_daemon_options': {'live-restore': True}},
             'a pin the repository does not offer': {'docker_version': '99.0'},
         })
     finally:
         node_output(BOOKWORM, 'docker swarm leave --force')
+    message = messages['attacker key in lines with colons']
+    assert message and 'line 3 of the armor is not base64' in message, proc.stdout[-3000:]
     message = messages['live-restore on a swarm member']
     assert message and 'Docker does not support live-restore in swarm mode' in message, proc.stdout[-3000:]
     assert 'swarm state active' in message
@@ -393,6 +385,28 @@ def test_refusals_on_a_converged_node_change_nothing():
     assert '5:20.10.23-1~debian.12~bookworm' in message  # the versions on offer, after a refresh
     assert node_output(BOOKWORM, 'cat /etc/docker/daemon.json') == daemon_json
     assert installed_version(BOOKWORM, 'docker-ce') == '5:20.10.24-1~debian.12~bookworm'
+    assert keyring_bytes(BOOKWORM) == before
+    assert_apt_trusts_only_the_mirror(BOOKWORM)
+
+    # Accepted: one primary key, the mirror's, with the attacker's subkey attached. Stored as parsed; apt still
+    # trusts nothing the attacker signed (gpgv ignores a subkey the primary key never bound).
+    grafted = run_playbook(SCENARIO / 'apply-role.yml', [BOOKWORM], {
+        'docker_apt_key_refresh': True, 'docker_apt_gpg_key_url': 'file://%s/grafted.asc' % HOSTILE})
+    try:
+        assert grafted.returncode == 0, grafted.stdout[-3000:]
+        stored = keyring_bytes(BOOKWORM)
+        assert stored != before and _openpgp.primary_fingerprints(stored) == [FINGERPRINT]
+        assert _openpgp.read_keys(stored)[0].subkeys == [attacker.subkey]
+        assert_apt_trusts_only_the_mirror(BOOKWORM)
+    finally:
+        # Back to the mirror's key; the plan read afterwards lists nothing but the forced key download.
+        restored = run_playbook(SCENARIO / 'plan-and-apply.yml', [BOOKWORM], {'docker_apt_key_refresh': True})
+        node_exec(BOOKWORM, 'rm -rf %s' % HOSTILE)
+    assert restored.returncode == 0, restored.stdout[-3000:]
+    assert keyring_bytes(BOOKWORM) == before
+    plans, = debug_messages(results(restored), 'Show the plans', BOOKWORM)
+    assert plans['after']['reasons'] == ['apt keyring %s: download and verify the key again (docker_apt_key_refresh)'
+                                         % KEYRING]
 
 
 def test_plan_then_apply_restarts_exactly_when_the_plan_says_and_keeps_proxy_credentials_out_of_the_output():
@@ -444,11 +458,3 @@ def test_plan_then_apply_restarts_exactly_when_the_plan_says_and_keeps_proxy_cre
     # The engine is back and still has the image loaded before the downgrade.
     assert 'swarmops/busybox' in node_output(TRIXIE, "docker images --format '{{.Repository}}'")
 
-
-def test_the_converged_nodes_are_left_with_nothing_to_change():
-    proc = run_playbook(SCENARIO / 'plan-and-apply.yml', [BOOKWORM, TRIXIE], check=True)
-    assert proc.returncode == 0, proc.stdout[-3000:]
-    doc = results(proc)
-    for node in (BOOKWORM, TRIXIE):
-        plans, = debug_messages(doc, 'Show the plans', node)
-        assert (plans['before']['changed'], plans['before']['reasons']) == (False, []), (node, plans['before'])

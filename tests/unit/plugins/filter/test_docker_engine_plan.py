@@ -16,7 +16,8 @@ from ansible_collections.swarmops.swarm.plugins.plugin_utils import docker_engin
 
 FINGERPRINT = 'B1B065295FE23BA0F9BD71EB286BE6350BED9F57'
 MIRROR = 'http://swarmops-mirror/linux/debian'
-V_NEW, V_OLD = '5:26.1.5-1~debian.13~trixie', '5:26.1.4-1~debian.13~trixie'
+V_NEW = '5:26.1.5-1~debian.13~trixie'
+V_OLD = '5:26.1.4-1~debian.13~trixie'
 MADISON = [V_NEW, V_OLD]
 PATHS = {'source': '/etc/apt/sources.list.d/docker.sources',
          'dropin': '/etc/systemd/system/docker.service.d/swarmops.conf', 'daemon_json': '/etc/docker/daemon.json'}

@@ -360,3 +360,30 @@ def test_the_filter_lists_primaries_with_the_same_reader_and_reports_errors_as_f
         pgp_fingerprints(smuggle_with_colons(GOOD_BIN, ATTACKER_BIN).decode())
     with pytest.raises(AnsibleFilterError, match='pgp_fingerprints: not an OpenPGP key'):
         pgp_fingerprints('not a key')
+
+
+def test_damaged_files_are_refused_with_a_reason_never_a_traceback():
+    # Seeded mutations of every fixture (bytes changed, inserted, deleted, files cut short): each one either reads
+    # as a key or is refused with OpenPGPError; no other exception escapes.
+    import random
+    rng = random.Random(20261130)
+    seeds = [case.data for case in CASES if case.data]
+    for _ in range(3000):
+        data = bytearray(rng.choice(seeds))
+        for _change in range(rng.randint(1, 4)):
+            pos = rng.randrange(len(data)) if data else 0
+            roll = rng.random()
+            if roll < 0.4 and data:
+                data[pos] = rng.randrange(256)
+            elif roll < 0.6:
+                data[pos:pos] = bytes([rng.randrange(256)])
+            elif roll < 0.8:
+                del data[pos:pos + rng.randint(1, 20)]
+            else:
+                del data[pos:]
+        for read in (lambda d: openpgp.verified_key(d, GOOD), openpgp.primary_fingerprints):
+            try:
+                read(bytes(data))
+            except openpgp.OpenPGPError:
+                pass
+        assert set(openpgp.keyring_state(bytes(data))) == {'fingerprints', 'canonical', 'error'}
