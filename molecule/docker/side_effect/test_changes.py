@@ -399,12 +399,21 @@ def test_refusals_and_hostile_keys_on_a_converged_node_and_apt_rejects_the_attac
         assert _openpgp.read_keys(stored)[0].subkeys == [attacker.subkey]
         assert_apt_trusts_only_the_mirror(BOOKWORM)
     finally:
-        # Back to the mirror's key; the plan read afterwards lists nothing but the forced key download.
+        # What earlier versions of the role (and Docker's old instructions) left: an armored keyring and a .list
+        # source with another Signed-By. Back to the mirror's key, with those removed; the plan read afterwards
+        # lists nothing but the forced key download.
+        put_files(BOOKWORM, {'keyrings/docker.asc': MIRROR_KEY, 'sources.list.d/docker.list': (
+            'deb [signed-by=/etc/apt/keyrings/docker.asc] http://swarmops-mirror/linux/debian bookworm stable\n'
+        ).encode()}, '/etc/apt')
         restored = run_playbook(SCENARIO / 'plan-and-apply.yml', [BOOKWORM], {'docker_apt_key_refresh': True})
         node_exec(BOOKWORM, 'rm -rf %s' % HOSTILE)
     assert restored.returncode == 0, restored.stdout[-3000:]
     assert keyring_bytes(BOOKWORM) == before
     plans, = debug_messages(results(restored), 'Show the plans', BOOKWORM)
+    assert 'remove legacy apt sources and keyrings: /etc/apt/sources.list.d/docker.list, /etc/apt/keyrings/docker.asc' \
+        in plans['before']['reasons']
+    assert node_output(BOOKWORM, 'ls /etc/apt/keyrings/').split() == ['docker.gpg']
+    assert 'docker.list' not in node_output(BOOKWORM, 'ls /etc/apt/sources.list.d/').split()
     assert plans['after']['reasons'] == ['apt keyring %s: download and verify the key again (docker_apt_key_refresh)'
                                          % KEYRING]
 
