@@ -134,7 +134,8 @@ class ActionModule(ActionBase):
 
     def _connection_ports(self, task_vars):
         """{'name', 'ssh', 'ports': [{port, origin}]}: every port Ansible resolved for this SSH connection."""
-        name = getattr(self._connection, '_load_name', None) or getattr(self._connection, 'transport', '')
+        name = (getattr(self._connection, 'ansible_name', None) or getattr(self._connection, '_load_name', None)
+                or getattr(self._connection, 'transport', ''))
         info = {'name': name, 'ssh': name.split('.')[-1] in SSH_CONNECTIONS, 'ports': []}
         if not info['ssh']:
             return info

@@ -84,7 +84,7 @@ DOCKER_USER_UNIT = '''# Written by the swarmops.swarm firewall role.
 [Unit]
 Description=swarmops: sources allowed to reach ports that containers publish (Docker's DOCKER-USER chain)
 # After every start of the engine (boot included): the engine makes DOCKER-USER, this fills the role's part.
-After=docker.service
+After=docker.service firewalld.service
 # A restart of the engine restarts this too.
 PartOf=docker.service
 

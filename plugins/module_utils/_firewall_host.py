@@ -91,17 +91,88 @@ def firewalld_unit(module):
     return installed, installed and unit.get('ActiveState') == 'active', unit.get('UnitFileState') == 'enabled'
 
 
-def firewalld_client(module):
-    """A connected firewall.client.FirewallClient; fails the module with the reason when there is none."""
-    try:
-        from firewall.client import FirewallClient
-    except ImportError as exc:
-        module.fail_json(msg='firewalld runs, but this Python (%s) cannot import firewall.client (package '
-                             'python3-firewall): %s' % (sys.executable, exc))
-    client = FirewallClient()
-    if not client.connected:
-        module.fail_json(msg='firewalld runs, but does not answer on D-Bus')
-    return client
+FIREWALLD = 'org.fedoraproject.FirewallD1'
+# D-Bus types of a policy's list settings (an empty list has no type of its own).
+POLICY_SIGNATURES = {'ingress_zones': 's', 'egress_zones': 's', 'rich_rules': 's', 'services': 's', 'ports': '(ss)',
+                     'protocols': 's', 'source_ports': '(ss)', 'forward_ports': '(ssss)', 'icmp_blocks': 's'}
+
+
+class Firewalld(object):
+    """firewalld's D-Bus API, called directly through python3-dbus (firewall.client would load GLib as well,
+    several times the cost of a read)."""
+
+    def __init__(self, module):
+        try:
+            import dbus
+        except ImportError as exc:
+            module.fail_json(msg='firewalld runs, but this Python (%s) cannot import dbus (package python3-dbus): %s'
+                             % (sys.executable, exc))
+        self.dbus = dbus
+        try:
+            self.bus = dbus.SystemBus()
+            self.main = self._interface('/org/fedoraproject/FirewallD1', '')
+            self.config = self._interface('/org/fedoraproject/FirewallD1/config', '.config')
+        except dbus.DBusException as exc:
+            module.fail_json(msg='firewalld runs, but does not answer on D-Bus: %s' % dbus_error(exc))
+
+    def _interface(self, path, suffix):
+        return self.dbus.Interface(self.bus.get_object(FIREWALLD, path), FIREWALLD + suffix)
+
+    def default_zone(self):
+        return str(self.main.getDefaultZone())
+
+    def _policy(self, name):
+        return self._interface(self.config.getPolicyByName(name), '.config.policy')
+
+    def policy_settings(self, name):
+        """The permanent settings of policy NAME; None when there is no such policy."""
+        if name not in plain(self.config.getPolicyNames()):
+            return None
+        return plain(self._policy(name).getSettings())
+
+    def _zone(self, name):
+        path = self.config.getZoneByName(name)
+        return path, self._interface(path, '.config.zone')
+
+    def zone(self, name):
+        """{exists, builtin, sources} of the permanent zone NAME."""
+        if name not in plain(self.config.getZoneNames()):
+            return {'exists': False, 'builtin': False, 'sources': []}
+        path, zone = self._zone(name)
+        properties = self.dbus.Interface(self.bus.get_object(FIREWALLD, path), 'org.freedesktop.DBus.Properties')
+        return {'exists': True, 'builtin': bool(properties.Get(FIREWALLD + '.config.zone', 'builtin')),
+                'sources': plain(zone.getSources())}
+
+    def remove_zone(self, name):
+        self._zone(name)[1].remove()
+
+    def unbind_zone_sources(self, name, sources):
+        zone = self._zone(name)[1]
+        for source in sources:
+            zone.removeSource(source)
+
+    def set_policy(self, name, settings, exists):
+        """Write policy NAME with SETTINGS (every field given), as one permanent change."""
+        dbus = self.dbus
+        typed = {}
+        for key, value in settings.items():
+            if key in POLICY_SIGNATURES:
+                items = [dbus.Struct(item, signature=None) if isinstance(item, (list, tuple)) else item for item in value]
+                typed[key] = dbus.Array(items, signature=POLICY_SIGNATURES[key])
+            elif isinstance(value, bool):
+                typed[key] = dbus.Boolean(value)
+            elif isinstance(value, int):
+                typed[key] = dbus.Int32(value)
+            else:
+                typed[key] = dbus.String(value)
+        typed = dbus.Dictionary(typed, signature='sv')
+        if exists:
+            self._policy(name).update(typed)
+        else:
+            self.config.addPolicy(name, typed)
+
+    def reload(self):
+        self.main.reload()
 
 
 def dbus_error(exc):
@@ -111,18 +182,12 @@ def dbus_error(exc):
 
 
 def read_firewalld_config(client, policy, legacy_zone):
-    """(default zone, policy settings or None, legacy zone dict) from a connected client."""
-    config = client.config()
-    default_zone = str(client.getDefaultZone())
-    settings = None
-    if policy in plain(config.getPolicyNames()):
-        settings = plain(config.getPolicyByName(policy).getSettings().getSettingsDict())
+    """(default zone, policy settings or None, legacy zone dict) from a connected Firewalld."""
+    default_zone = client.default_zone()
     legacy = {'name': legacy_zone, 'exists': False, 'builtin': False, 'default': False, 'sources': []}
-    if legacy_zone and legacy_zone in plain(config.getZoneNames()):
-        zone = config.getZoneByName(legacy_zone)
-        legacy.update(exists=True, builtin=bool(zone.get_property('builtin')), default=legacy_zone == default_zone,
-                      sources=plain(zone.getSettings().getSources()))
-    return default_zone, settings, legacy
+    if legacy_zone:
+        legacy.update(client.zone(legacy_zone), default=legacy_zone == default_zone)
+    return default_zone, client.policy_settings(policy), legacy
 
 
 def read_firewalld(module, policy, legacy_zone):
@@ -131,11 +196,11 @@ def read_firewalld(module, policy, legacy_zone):
              'legacy_zone': {'name': legacy_zone, 'exists': False, 'builtin': False, 'default': False, 'sources': []}}
     if not running:
         return state
-    client = firewalld_client(module)
+    client = Firewalld(module)
     try:
         state['default_zone'], state['policy'], state['legacy_zone'] = read_firewalld_config(client, policy,
                                                                                              legacy_zone)
-    except Exception as exc:  # D-Bus errors have no common base class importable without dbus
+    except client.dbus.DBusException as exc:
         module.fail_json(msg='cannot read firewalld: %s' % dbus_error(exc))
     return state
 

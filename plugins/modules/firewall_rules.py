@@ -132,6 +132,7 @@ changes:
 
 import os
 import tempfile
+import time
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -142,8 +143,7 @@ from ansible_collections.swarmops.swarm.plugins.module_utils._firewall import (
     ufw_describe_tuple, ufw_diff, ufw_rules_for, ufw_tuple_owned,
 )
 from ansible_collections.swarmops.swarm.plugins.module_utils._firewall_host import (
-    UFW_FILES, dbus_error, firewalld_client, firewalld_unit, read_docker_user, read_firewalld_config, read_ufw,
-    run,
+    UFW_FILES, Firewalld, dbus_error, firewalld_unit, read_docker_user, read_firewalld_config, read_ufw, run,
 )
 
 
@@ -152,11 +152,13 @@ def write_file(module, path, content, mode):
     directory = os.path.dirname(path)
     if not os.path.isdir(directory):
         os.makedirs(directory, 0o755)
+    mode = os.stat(path).st_mode & 0o7777 if os.path.exists(path) else mode
     handle, temporary = tempfile.mkstemp(dir=directory, prefix='.swarmops-')
     with os.fdopen(handle, 'w') as out:
         out.write(content)
-    os.chmod(temporary, os.stat(path).st_mode & 0o7777 if os.path.exists(path) else mode)
     module.atomic_move(temporary, path)
+    # atomic_move gives a new file the umask's mode
+    os.chmod(path, mode)
 
 
 def apply_ufw(module, rules, check):
@@ -223,10 +225,10 @@ def apply_firewalld(module, rules, policy, legacy_zone, check):
         if not check:
             module.fail_json(msg='firewalld is not running (the role starts it before applying the rules)')
         return ['firewalld: create policy %s' % policy] + ['+ ' + line for line in after], [], after
-    client = firewalld_client(module)
+    client = Firewalld(module)
     try:
         _default, current, legacy = read_firewalld_config(client, policy, legacy_zone)
-    except Exception as exc:  # D-Bus errors have no common base class importable without dbus
+    except client.dbus.DBusException as exc:
         module.fail_json(msg='cannot read firewalld: %s' % dbus_error(exc))
     before = ['firewalld policy %s: %s' % (policy, rule) for rule in (current or {}).get('rich_rules', [])]
     add, remove, differ = policy_diff(current, rules)
@@ -244,31 +246,42 @@ def apply_firewalld(module, rules, policy, legacy_zone, check):
             'unbind the sources of' if unbind else 'delete', legacy_zone, ', '.join(legacy['sources']) or 'none'))
     if check or not changes:
         return changes, before, after
-    from firewall.client import FirewallClientPolicySettings
+    settings = dict(wanted, short='swarmops', version='',
+                    description='Owned by the swarmops.swarm firewall role: the swarm ports to members, SSH and '
+                                'published ports. Reconciled on every run; edits here are undone.')
+    engine = docker_user_exists(module)
     try:
-        config = client.config()
         if legacy['exists'] and unbind:
-            zone = config.getZoneByName(legacy_zone)
-            settings = zone.getSettings()
-            settings.setSources([])
-            zone.update(settings)
+            client.unbind_zone_sources(legacy_zone, legacy['sources'])
         elif legacy['exists']:
             # First: a zone and a policy cannot share a name, and the earlier zone was called like the policy.
-            config.getZoneByName(legacy_zone).remove()
-        settings = FirewallClientPolicySettings()
-        settings.setSettingsDict(dict((key, value) for key, value in wanted.items() if key in settings.settings))
-        settings.setShort('swarmops')
-        settings.setDescription('Owned by the swarmops.swarm firewall role: the swarm ports to members, SSH and '
-                                'published ports. Reconciled on every run; edits here are undone.')
-        if current is None:
-            config.addPolicy(policy, settings)
-        else:
-            config.getPolicyByName(policy).update(settings)
+            client.remove_zone(legacy_zone)
+        client.set_policy(policy, settings, exists=current is not None)
         # One reload applies the whole permanent change to the running firewall at once.
         client.reload()
-    except Exception as exc:  # see above
+    except client.dbus.DBusException as exc:
         module.fail_json(msg='firewalld refused the change: %s' % dbus_error(exc), changes=changes)
+    if engine:
+        wait_for_docker_user(module)
     return changes, before, after
+
+
+def docker_user_exists(module):
+    iptables = module.get_bin_path('iptables')
+    return bool(iptables) and module.run_command([iptables, '-w', '-n', '-L', 'DOCKER-USER'])[0] == 0
+
+
+def wait_for_docker_user(module, timeout=60):
+    """A firewalld reload empties iptables; an engine hooked into firewalld rebuilds its chains when it sees the
+    reload. Wait for DOCKER-USER to be back before the role's part of it is put in again."""
+    deadline = time.time() + timeout
+    while not docker_user_exists(module):
+        if time.time() > deadline:
+            module.warn('DOCKER-USER did not come back within %ds of the firewalld reload (an engine started before '
+                        'firewalld does not rebuild its chains: restart it); the role\'s part of it is loaded when '
+                        'the engine starts' % timeout)
+            return
+        time.sleep(1)
 
 
 def chain_rules(content):
