@@ -74,12 +74,11 @@ class ActionModule(ActionBase):
         members = {'managers': managers, 'workers': workers, 'managers_group': args['managers_group'],
                    'workers_group': args['workers_group'],
                    'addresses': dict((name, self._member_address(name, hostvars)) for name in managers + workers)}
-        params = dict((key, args[key]) for key in ('backend', 'extra_sources', 'allow_esp', 'allow_world',
-                                                    'ssh_ports', 'ssh_sources', 'published_ports',
-                                                    'firewalld_policy', 'apt_cache_valid_time'))
+        keys = ('backend', 'extra_sources', 'allow_esp', 'allow_world', 'ssh_ports', 'ssh_sources', 'published_ports',
+                'firewalld_policy', 'apt_cache_valid_time')
+        params = dict((key, args[key]) for key in keys)
         try:
-            plan = build_plan(host, params, members, args['state'], self._connection_ports(task_vars),
-                              check_mode=bool(self._task.check_mode))
+            plan = build_plan(host, params, members, args['state'], self._connection_ports(task_vars))
         except FirewallInputError as exc:
             result.update(failed=True, msg=str(exc))
             return result

@@ -91,7 +91,7 @@ PartOf=docker.service
 [Service]
 Type=oneshot
 RemainAfterExit=yes
-ExecStart=%s
+ExecStart=/bin/sh %s
 
 [Install]
 WantedBy=docker.service

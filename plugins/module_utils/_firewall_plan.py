@@ -18,6 +18,7 @@ from ansible_collections.swarmops.swarm.plugins.module_utils._firewall import (
     resolve_backend, wanted_rules, _collect,
 )
 
+
 def _member_addresses(host, members, errors):
     addresses = []
     for member in members['managers'] + [m for m in members['workers'] if m not in members['managers']]:
@@ -81,7 +82,7 @@ def _ssh(host, params, state, connection, errors, warnings):
     return found, restricted
 
 
-def build_plan(host, params, members, state, connection, check_mode=False):
+def build_plan(host, params, members, state, connection):
     """The plan for HOST (see the firewall_plan module's RETURN for its keys). Raises FirewallInputError."""
     errors = []
     warnings = []

@@ -12,7 +12,7 @@ module: firewall_plan
 short_description: Decide a host's firewall rules from the inventory and the host's read
 version_added: 0.2.0
 description:
-  - The decide step of the C(swarmops.swarm.firewall) role. Runs on the controller only (an action plugin): no
+  - The decide step of the C(swarmops.swarm.firewall) role. Runs on the controller only, as an action plugin, with no
     round trip to the host.
   - "From the inventory: the swarm's members (O(managers_group), O(workers_group)) and their addresses
     (C(swarm_node_advertise_addr), C(swarm_advertise_addr) - an address, or an interface name looked up in the

@@ -147,12 +147,14 @@ from ansible_collections.swarmops.swarm.plugins.module_utils._firewall_host impo
 )
 
 
-def write_file(module, path, content, mode):
-    """Replace PATH with CONTENT in one rename (a reader never sees half a file); keeps an existing file's mode."""
+def write_file(module, path, content, mode=None):
+    """Replace PATH with CONTENT in one rename (a reader never sees half a file), with MODE, or keeping the mode of
+    the file it replaces."""
     directory = os.path.dirname(path)
     if not os.path.isdir(directory):
         os.makedirs(directory, 0o755)
-    mode = os.stat(path).st_mode & 0o7777 if os.path.exists(path) else mode
+    if mode is None:
+        mode = os.stat(path).st_mode & 0o7777 if os.path.exists(path) else 0o640
     handle, temporary = tempfile.mkstemp(dir=directory, prefix='.swarmops-')
     with os.fdopen(handle, 'w') as out:
         out.write(content)
@@ -190,8 +192,8 @@ def apply_ufw(module, rules, check):
         if new != text:
             texts[key] = new
     deny = state['default_incoming'] != 'deny'
-    before.append('ufw: %s, incoming %s by default' % ('active' if state['active'] else 'inactive',
-                                                         state['default_incoming'] or 'unknown'))
+    was = 'active' if state['active'] else 'inactive'
+    before.append('ufw: %s, incoming %s by default' % (was, state['default_incoming'] or 'unknown'))
     after.append('ufw: active, incoming deny by default')
     if not state['active']:
         changes.append('ufw: enable, incoming denied by default')
@@ -203,7 +205,7 @@ def apply_ufw(module, rules, check):
         return changes, before, after
     # The new rules first (the SSH ports with them), default deny last.
     for key, text in texts.items():
-        write_file(module, UFW_FILES[key], text, 0o640)
+        write_file(module, UFW_FILES[key], text)
     ufw = module.get_bin_path('ufw', required=True)
     if state['active']:
         for key, text in texts.items():
@@ -309,7 +311,7 @@ def apply_docker_user(module, published, check):
             # Wanted by docker.service: it runs after every start of the engine, also one installed later.
             run(module, [systemctl, 'enable', DOCKER_USER_UNIT_NAME])
         # Now, with the engine running (the script does nothing without DOCKER-USER).
-        run(module, [DOCKER_USER_SCRIPT_PATH])
+        run(module, ['/bin/sh', DOCKER_USER_SCRIPT_PATH])
         return changes, before, after
     if state['enabled']:
         run(module, [systemctl, 'disable', DOCKER_USER_UNIT_NAME])

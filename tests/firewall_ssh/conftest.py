@@ -91,8 +91,8 @@ SENDER = textwrap.dedent('''
 def sh(*argv, check=True, timeout=600, **kwargs):
     result = subprocess.run(list(argv), capture_output=True, text=True, timeout=timeout, check=False, **kwargs)
     if check and result.returncode != 0:
-        raise AssertionError('`%s` failed (%d): %s %s' % (' '.join(argv), result.returncode, result.stdout[-3000:],
-                                                           result.stderr[-3000:]))
+        raise AssertionError('`%s` failed (%d): %s %s'
+                             % (' '.join(argv), result.returncode, result.stdout[-3000:], result.stderr[-3000:]))
     return result
 
 
@@ -145,7 +145,7 @@ def send_from(source, dst, port, proto):
         except OSError as err:
             return 'blocked %s' % err
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
-        for _ in range(3):
+        for _attempt in range(3):
             udp.sendto(b'probe', (IP[dst], port))
             time.sleep(0.1)
     return 'sent'
@@ -291,6 +291,16 @@ class Lab(object):
         run = Run('%s #%d' % (label, self.runs), proc)
         (self.workdir / ('run-%02d-%s.log' % (self.runs, label))).write_text(run.describe())
         return run
+
+    def adhoc(self, name, module):
+        """`ansible NAME -m MODULE` over ssh_config's port for ssh-a (a new connection)."""
+        inventory = self.inventory('adhoc', members=(name,), managers=(name,))
+        environment = dict(os.environ, ANSIBLE_CONFIG=str(REPO / 'ansible.cfg'),
+                           ANSIBLE_COLLECTIONS_PATH=str(REPO / '.cache' / 'collections'), ANSIBLE_NOCOLOR='1',
+                           ANSIBLE_SSH_CONTROL_PATH_DIR=tempfile.mkdtemp(prefix='cp-', dir=str(self.workdir)))
+        environment.pop('ANSIBLE_REMOTE_PORT', None)
+        return sh(str(REPO / '.venv' / 'bin' / 'ansible'), '-i', str(inventory), name, '-m', module, check=False,
+                  env=environment, timeout=300)
 
     def converge(self, label='converge', **group_vars):
         """The role on all three members in one play (ssh-b's port as a host var here)."""

@@ -230,7 +230,7 @@ def test_render_keeps_every_other_byte_and_takes_the_place_of_the_first_owned_ru
 def test_render_appends_on_a_first_run_and_removes_everything_owned_when_nothing_is_wanted():
     text = fixture('ufw-user.rules.written')
     none = fw.render_ufw_rules_file(text, [], False)
-    assert [b for b in blocks(none)] == [b for b in blocks(text) if fw.OWNER_HEX not in b]
+    assert list(blocks(none)) == [b for b in blocks(text) if fw.OWNER_HEX not in b]
     again = fw.render_ufw_rules_file(none, WRITTEN_RULES, False)
     assert [fw.ufw_tuple_owned(b.split('\n')[1]) for b in blocks(again)] == [False, False, False] + [True] * 5
     assert again.index('### END RULES ###') > again.rindex('### tuple ###')

@@ -42,9 +42,9 @@ def converged(plan, state):
     return out
 
 
-def refusal(host='m1', members=MEMBERS, state=None, connection=SSH, **overrides):
+def refusal(host='m1', members=None, state=None, connection=None, **overrides):
     with pytest.raises(fw.FirewallInputError) as error:
-        build_plan(host, params(**overrides), members, state or fresh_debian(), connection)
+        build_plan(host, params(**overrides), members or MEMBERS, state or fresh_debian(), connection or SSH)
     message = str(error.value)
     assert message.startswith('The firewall role refuses to run on %s (nothing was changed):' % host)
     return message
@@ -52,8 +52,7 @@ def refusal(host='m1', members=MEMBERS, state=None, connection=SSH, **overrides)
 
 def test_fresh_host_installs_enables_and_adds_every_rule_then_a_converged_host_has_nothing_to_do():
     plan = build_plan('m1', params(), MEMBERS, fresh_debian(), SSH)
-    assert (plan['backend'], plan['install'], plan['python_apt'], plan['apt_update']) == ('ufw', ['ufw'], False,
-                                                                                         True)
+    assert (plan['backend'], plan['install'], plan['python_apt'], plan['apt_update']) == ('ufw', ['ufw'], False, True)
     assert plan['apply'] and plan['act']
     assert 'ufw: enable, incoming denied by default' in plan['changes']
     assert sum(line.startswith('+ ufw: ') for line in plan['changes']) == 3 * 5 + 2  # members, ssh (v4+v6)
@@ -90,8 +89,8 @@ def test_a_connection_that_is_not_ssh_needs_no_live_port():
 def test_restricted_ssh_sources_always_include_the_controller():
     plan = build_plan('m1', params(ssh_sources=['192.0.2.0/24']), MEMBERS, fresh_debian(), SSH)
     assert plan['ssh_sources'] == ['192.0.2.0/24', '10.0.0.1']
-    assert [(r['port'], r['src']) for r in plan['rules'] if r['kind'] == 'ssh'] == [('2222', '192.0.2.0/24'),
-                                                                                  ('2222', '10.0.0.1')]
+    ssh = [(r['port'], r['src']) for r in plan['rules'] if r['kind'] == 'ssh']
+    assert ssh == [('2222', '192.0.2.0/24'), ('2222', '10.0.0.1')]
     assert build_plan('m1', params(ssh_sources=['any']), MEMBERS, fresh_debian(), SSH)['ssh_sources'] == []
     message = refusal(state=fresh_debian(ssh_connection={}), ssh_sources=['192.0.2.0/24'], ssh_ports=[2222])
     assert 'controller address' in message
