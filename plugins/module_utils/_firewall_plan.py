@@ -120,9 +120,6 @@ def build_plan(host, params, members, state, connection):
     _plan_install(plan, state, params)
     plan['apply'] = bool(plan['changes'])
     plan['act'] = bool(plan['install'] or plan['start'] or plan['apply'])
-    if not ssh_ports:
-        warnings.append('no SSH port to keep open on %s: the connection (%s) is not SSH, sshd does not listen, and '
-                        'firewall_ssh_ports is empty' % (host, connection.get('name')))
     return plan
 
 

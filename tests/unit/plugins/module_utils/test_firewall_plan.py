@@ -83,7 +83,8 @@ def test_ssh_connection_without_a_live_port_is_refused_unless_the_port_is_given(
 def test_a_connection_that_is_not_ssh_needs_no_live_port():
     plan = build_plan('m1', params(), MEMBERS, fresh_debian(ssh_connection={}, sshd_ports=[]), DOCKER)
     assert plan['ssh_ports'] == [] and not [r for r in plan['rules'] if r['kind'] == 'ssh']
-    assert any('no SSH port to keep open' in warning for warning in plan['warnings'])
+    plan = build_plan('m1', params(), MEMBERS, fresh_debian(ssh_connection={}, sshd_ports=[22]), DOCKER)
+    assert plan['ssh_ports'] == [22] and plan['ssh_port_origins'] == {'22': ['sshd listens on it']}
 
 
 def test_restricted_ssh_sources_always_include_the_controller():
