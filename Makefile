@@ -10,7 +10,7 @@ VENV       := $(CURDIR)/.venv
 BIN        := $(VENV)/bin
 TESTBED    := tests/testbed
 RELEASES   := bookworm trixie
-SCENARIOS  := docker firewall default ha
+SCENARIOS  := docker default ha
 export PATH := $(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.cache/collections
@@ -47,7 +47,7 @@ mirror: images ## the signed local mirror of Docker's apt repository, served on 
 testbed: venv images mirror ## everything the tests and the demo stand on
 
 # ---- tests ----------------------------------------------------------------------------------
-.PHONY: test test-fast unit lint sanity aws core-matrix integration integration-cluster integration-service faults molecule $(addprefix molecule-,$(SCENARIOS)) distribution
+.PHONY: test test-fast unit lint sanity aws core-matrix integration integration-cluster integration-service faults firewall-ssh molecule $(addprefix molecule-,$(SCENARIOS)) distribution
 unit: venv ## unit tests of the pure logic (spec normalisation, diffs, argument checks)
 	$(BIN)/pytest -q tests/unit tests/meta
 
@@ -92,6 +92,11 @@ $(addprefix molecule-,$(SCENARIOS)): molecule-%: testbed
 	$(BIN)/molecule test -s $*
 
 molecule: $(addprefix molecule-,$(SCENARIOS)) ## every molecule scenario
+
+firewall-ssh: testbed ## the firewall role over real SSH, ufw and firewalld: SSH kept, who reaches what, published ports
+	bash $(TESTBED)/build-ssh-image.sh bookworm
+	bash $(TESTBED)/build-ssh-image.sh trixie
+	$(BIN)/pytest -q -p no:cacheprovider tests/firewall_ssh
 
 faults: testbed ## broken clusters healed (or refused) by a re-run, bad input, secrets
 	$(BIN)/pytest -q tests/faults
