@@ -501,6 +501,82 @@ def bulk_diff(results):
             'after': dict((r['name'], r['diff']['after']) for r in results if r.get('diff'))}
 
 
+# ---- per-object options (the modules' argument specs, and the role's check before any change) ------------------
+
+NETWORK_ITEM_SPEC = dict(
+    name=dict(type='str'),
+    state=dict(type='str', choices=['present', 'absent'], default='present'),
+    attachable=dict(type='bool'),
+    encrypted=dict(type='bool'),
+    internal=dict(type='bool'),
+    ipam_driver=dict(type='str'),
+    ipam_config=dict(type='list', elements='dict'),
+    labels=dict(type='dict'),
+    driver_options=dict(type='dict'),
+    force=dict(type='bool', default=False),
+)
+
+STACK_ITEM_SPEC = dict(
+    name=dict(type='str'),
+    state=dict(type='str', choices=['present', 'absent'], default='present'),
+    compose=dict(type='list', elements='raw'),
+    prune=dict(type='bool', default=True),
+    force=dict(type='bool', default=False),
+)
+
+
+def validate_all(networks, secrets, configs, stacks, hash_key, parse_yaml=None):
+    """Every object of the four lists checked as the modules will check them, without an engine.
+
+    Returns error messages naming the list, the item and the field (never a value); the role asserts
+    there are none before it changes anything, so a bad secret does not stop the run after the networks
+    were changed. PARSE_YAML turns a compose string into a mapping (the controller's YAML parser).
+    """
+    from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+    errors = []
+    checks = (('swarm_networks', networks, NETWORK_ITEM_SPEC, 'network'),
+              ('swarm_secrets', secrets, versioned_item_spec('secret'), 'secret'),
+              ('swarm_configs', configs, versioned_item_spec('config'), 'config'),
+              ('swarm_stacks', stacks, STACK_ITEM_SPEC, 'stack'))
+    for list_name, items, spec, kind in checks:
+        if not isinstance(items, list):
+            errors.append('%s must be a list' % list_name)
+            continue
+        item_spec = dict(spec)
+        item_spec['name'] = dict(type='str', required=True)
+        names = set()
+        for index, item in enumerate(items):
+            label = '%s[%d]' % (list_name, index)
+            if not isinstance(item, dict):
+                errors.append('%s must be a dict' % label)
+                continue
+            result = ArgumentSpecValidator(item_spec).validate(item)
+            if result.error_messages:
+                message = '; '.join(result.error_messages)
+                if kind == 'secret' and isinstance(item.get('data'), str) and item['data']:
+                    message = message.replace(item['data'], '********')
+                errors.append('%s (%s): %s' % (label, item.get('name'), message))
+                continue
+            params = result.validated_parameters
+            if params['name'] in names:
+                errors.append('%s: %s %s is listed twice' % (label, kind, params['name']))
+            names.add(params['name'])
+            try:
+                if kind == 'network':
+                    _swarm_network.validate(params)
+                elif kind in ('secret', 'config'):
+                    _swarm_versioned.validate(params, kind, hash_key)
+                else:
+                    if not STACK_NAME.match(params['name']):
+                        raise ObjectsError('name must be letters, digits, "-" and "_"')
+                    documents = [parse_yaml(d) if isinstance(d, str) and parse_yaml else d
+                                 for d in params.get('compose') or []]
+                    prepare_stack(dict(params, compose=documents if params.get('compose') is not None else None))
+            except (_swarm_network.NetworkError, _swarm_versioned.VersionedError, ObjectsError) as exc:
+                errors.append('%s (%s): %s' % (label, params['name'], exc))
+    return errors
+
+
 # ---- the secret and config modules (the same code for both kinds) ------------------------------------------------
 
 def versioned_item_spec(kind):

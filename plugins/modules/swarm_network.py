@@ -216,18 +216,7 @@ from ansible_collections.swarmops.swarm.plugins.module_utils.engine import (
 from ansible_collections.swarmops.swarm.plugins.module_utils import _swarm_network
 from ansible_collections.swarmops.swarm.plugins.module_utils import _swarm_objects
 
-NETWORK_SPEC = dict(
-    name=dict(type='str'),
-    state=dict(type='str', choices=['present', 'absent'], default='present'),
-    attachable=dict(type='bool'),
-    encrypted=dict(type='bool'),
-    internal=dict(type='bool'),
-    ipam_driver=dict(type='str'),
-    ipam_config=dict(type='list', elements='dict'),
-    labels=dict(type='dict'),
-    driver_options=dict(type='dict'),
-    force=dict(type='bool', default=False),
-)
+NETWORK_SPEC = _swarm_objects.NETWORK_ITEM_SPEC
 
 
 def argument_spec():

@@ -225,13 +225,7 @@ try:
 except ImportError:  # pragma: no cover - only YAML strings need it
     yaml = None
 
-STACK_SPEC = dict(
-    name=dict(type='str'),
-    state=dict(type='str', choices=['present', 'absent'], default='present'),
-    compose=dict(type='list', elements='raw'),
-    prune=dict(type='bool', default=True),
-    force=dict(type='bool', default=False),
-)
+STACK_SPEC = _swarm_objects.STACK_ITEM_SPEC
 
 
 def argument_spec():
