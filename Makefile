@@ -22,7 +22,7 @@ help:
 	@grep -E '^[a-z][a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | sort
 
 # ---- the test bed ---------------------------------------------------------------------------
-.PHONY: engine venv images mirror testbed
+.PHONY: engine venv images mirror testbed registry
 engine: ## install and start a Docker engine on this machine when none answers
 	bash $(TESTBED)/ensure-engine.sh
 
@@ -46,8 +46,11 @@ mirror: images ## the signed local mirror of Docker's apt repository, served on 
 
 testbed: venv images mirror ## everything the tests and the demo stand on
 
+registry: images ## the test bed's private registry (TLS, htpasswd) with the service image pushed to it
+	bash $(TESTBED)/registry.sh up
+
 # ---- tests ----------------------------------------------------------------------------------
-.PHONY: test test-fast unit lint sanity integration integration-cluster integration-service faults molecule $(addprefix molecule-,$(SCENARIOS)) distribution
+.PHONY: test test-fast unit lint sanity integration integration-cluster integration-service faults objects molecule $(addprefix molecule-,$(SCENARIOS)) distribution
 unit: venv ## unit tests of the pure logic (spec normalisation, diffs, argument checks)
 	$(BIN)/pytest -q tests/unit
 
@@ -74,6 +77,9 @@ molecule: $(addprefix molecule-,$(SCENARIOS)) ## every molecule scenario
 
 faults: testbed ## broken clusters healed (or refused) by a re-run, bad input, secrets
 	$(BIN)/pytest -q tests/faults
+
+objects: testbed registry ## networks, secrets, configs, stacks and the private registry on a three-node swarm
+	$(BIN)/pytest -q tests/objects
 
 distribution: testbed ## build + install the tarball, ansible-doc, ansible-builder, ansible-runner job templates
 	$(BIN)/pytest -q tests/distribution

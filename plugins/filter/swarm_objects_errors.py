@@ -9,7 +9,7 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 name: swarm_objects_errors
 short_description: Check the swarm objects of an inventory the way their modules will, before any change
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Runs on the controller the checks that M(swarmops.swarm.swarm_network), M(swarmops.swarm.swarm_secret),
     M(swarmops.swarm.swarm_config) and M(swarmops.swarm.swarm_stack) make before their first engine call, on all

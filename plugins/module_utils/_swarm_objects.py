@@ -195,7 +195,7 @@ def apply_network(client, updates, desired, plan, check_mode, timeout, extra_lab
 
 def network_result(desired, plan):
     action = plan['action']
-    result = {'name': desired['name'], 'changed': bool(action), 'action': action or 'none',
+    result = {'name': desired['name'], 'changed': bool(action), 'operation': action or 'none',
               'recreated': action == 'recreate', 'detached': list(plan['detach']) if action else [],
               'network': _swarm_network.summary(plan.get('network', plan['current']))}
     if action == 'recreate':
@@ -283,24 +283,41 @@ def converge_versioned(client, kind, wanted, hash_key, check_mode, wait, timeout
 
 class _StackConverger(Converger):
     """swarm_service's Converger, aware of the networks a stack is about to create (planned in check mode,
-    and in the first plan of a real run, under a placeholder ID)."""
+    and in the first plan of a real run, under a placeholder ID) and, in check mode, of the objects that
+    earlier tasks of the run create (EXPECTED: {'network'|'secret'|'config': names})."""
 
-    def __init__(self, client, check_mode, planned):
+    def __init__(self, client, check_mode, planned, expected=None):
         Converger.__init__(self, client, check_mode=check_mode)
-        self.planned = planned
+        self.planned = list(planned)
+        self.expected = expected if check_mode and expected else {}
+        self.planned.extend(self.expected.get('network') or [])
 
     def networks(self):
         real = Converger.networks(self)
         names = set(n['Name'] for n in real)
         return real + [{'Name': name, 'Id': name} for name in self.planned if name not in names]
 
+    def object_ids(self, kind, wanted):
+        expected = set(self.expected.get(kind) or [])
+        objects = self.client.get('/%ss' % kind, params={'filters': json.dumps({'name': list(wanted)})}) or [] \
+            if wanted else []
+        ids = dict((o['Spec']['Name'], o['ID']) for o in objects)
+        missing = [n for n in wanted if n not in ids and n not in expected]
+        if missing:
+            raise swarm_spec.SpecError('%ss: no %s named %s on this swarm; create it first'
+                                       % (kind, kind, ', '.join(missing)))
+        return dict((n, ids.get(n, n)) for n in wanted)
 
-def _resolve_references(params, objects, kind, stack):
-    """Point the service's secret/config references at the current versions (versioned names)."""
+
+def _resolve_references(params, objects, kind, stack, expected):
+    """Point the service's secret/config references at the current versions (versioned names). In check mode,
+    a name in EXPECTED that does not exist yet (an earlier task of the run creates it) is kept as it is."""
     key = 'secrets' if kind == 'secret' else 'configs'
     resolved = []
     for ref in params.get(key) or []:
         name = _swarm_versioned.resolve(objects, ref['name'])
+        if name is None and ref['name'] in expected:
+            name = ref['name']
         if name is None:
             raise ObjectsError('stack %s, service %s: the %s %s is not on the swarm; declare it in swarm_%ss (or '
                                'docker %s create) first' % (stack, params['name'], kind, ref['name'], kind, kind))
@@ -308,10 +325,10 @@ def _resolve_references(params, objects, kind, stack):
     params[key] = resolved
 
 
-def plan_stack(client, stack, prepared, check_mode, networks, secrets, configs, updates):
+def plan_stack(client, stack, prepared, check_mode, networks, secrets, configs, updates, expected):
     """Plans of one stack (state present): its networks and its services; raises before any change."""
     objects = prepared['objects']
-    names = set(n['Name'] for n in networks)
+    names = set(n['Name'] for n in networks) | set(expected.get('network') or [])
     missing = [n for n in objects['external_networks'] if n not in names]
     if missing:
         raise ObjectsError('stack %s: the external network(s) %s do not exist; create them first (swarm_networks)'
@@ -323,8 +340,8 @@ def plan_stack(client, stack, prepared, check_mode, networks, secrets, configs, 
     items = []
     for params in objects['services']:
         params = dict(params)
-        _resolve_references(params, secrets, 'secret', stack)
-        _resolve_references(params, configs, 'config', stack)
+        _resolve_references(params, secrets, 'secret', stack, expected.get('secret') or [])
+        _resolve_references(params, configs, 'config', stack, expected.get('config') or [])
         try:
             fields = swarm_spec.validate(params)
         except swarm_spec.SpecError as exc:
@@ -351,7 +368,7 @@ def _stack_services(client, stack):
 
 def service_result(plan):
     action = plan.get('action')
-    result = {'name': plan['name'], 'changed': bool(action), 'action': action or 'none'}
+    result = {'name': plan['name'], 'changed': bool(action), 'operation': action or 'none'}
     if action:
         result['diff'] = {'before': plan['before'], 'after': plan['after']}
     if action == 'recreate' and plan.get('recreate_reason'):
@@ -365,17 +382,22 @@ def service_result(plan):
     return result
 
 
-def converge_stack(client, stack, prepared, check_mode, wait, timeout):
-    """One stack, state present: networks, services, wait, prune. Returns the stack's result dict."""
+def converge_stack(client, stack, prepared, check_mode, wait, timeout, expected=None):
+    """One stack, state present: networks, services, wait, prune. Returns the stack's result dict.
+
+    EXPECTED ({'network'|'secret'|'config': names}) are objects earlier tasks of the run create: in check
+    mode they are taken as existing (they are not there yet, since check mode created nothing)."""
+    expected = expected if check_mode and expected else {}
     networks = client.get('/networks') or []
     wants_secrets = bool(prepared['objects']['secrets'])
     wants_configs = bool(prepared['objects']['configs'])
     secrets = client.get('/secrets') if wants_secrets else []
     configs = client.get('/configs') if wants_configs else []
     updates = ServiceUpdates(client, check_mode)
-    network_plans, items = plan_stack(client, stack, prepared, check_mode, networks, secrets, configs, updates)
+    network_plans, items = plan_stack(client, stack, prepared, check_mode, networks, secrets, configs, updates,
+                                      expected)
     to_create = [d['name'] for d, p in network_plans if p['action'] in ('create', 'recreate')]
-    converger = _StackConverger(client, check_mode, to_create)
+    converger = _StackConverger(client, check_mode, to_create, expected)
     service_plans = plan_services(converger, stack, items)
     wanted = set(params['name'] for params, _fields in items)
     pruned = sorted(s['Spec']['Name'] for s in _stack_services(client, stack)

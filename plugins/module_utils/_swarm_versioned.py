@@ -245,8 +245,8 @@ def plan(desired, found, users, kind, hash_key=None):
     if current is None:
         reason = 'new'
     elif not current['managed']:
-        reason = '%s was not made by this module (no %s label): its value cannot be compared' % (current['name'],
-                                                                                              LABEL_DIGEST)
+        reason = ('%s was not made by this module (no %s label): its value cannot be compared'
+                  % (current['name'], LABEL_DIGEST))
     elif kind == 'secret' and current['key_id'] != this_key:
         reason = 'hash_key changed (the stored digest was made with another key)'
     elif kind == 'secret' and current['digest'] != digest:
@@ -312,7 +312,7 @@ def changed(result):
 
 def public(result):
     """The result of one name for the module's output: no data, no request bodies."""
-    out = {'name': result['name'], 'changed': changed(result), 'action': result['action'] or 'none',
+    out = {'name': result['name'], 'changed': changed(result), 'operation': result['action'] or 'none',
            'current': result['current'], 'reason': result['reason'],
            'rolled_out': [{'service': s, 'from': v, 'to': result['current']} for s, v in result['rollout']],
            'pruned': [v['name'] for v in result['prune']], 'kept_in_use': result['in_use']}

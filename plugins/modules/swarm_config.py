@@ -10,17 +10,17 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 module: swarm_config
 short_description: Versioned swarm configs, rotated onto their services
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Runs on a swarm manager and converges one config (O(name)) or many (O(configs)) to the content given.
   - Swarm configs are immutable, so a content lives in a versioned config C(NAME_v<N>) labelled
     C(swarmops.swarm.name=NAME). New content creates version N+1, moves every service that uses an older version of
-    NAME onto it (same file path, owner and mode in the container: a rolling update), waits until they converged,
+    NAME onto it (same file path, owner and mode in the container - a rolling update), waits until they converged,
     and removes the versions no service uses any more, keeping the newest O(keep_versions).
   - The content is compared with what the API returns for the current version. Configs are not secret (anyone who
-    can reach a manager's API can read them): the diff shows the content. Use M(swarmops.swarm.swarm_secret) for
+    can reach a manager's API can read them), so the diff shows the content. Use M(swarmops.swarm.swarm_secret) for
     anything sensitive.
-  - A config named exactly NAME that this module did not make (no labels) is taken over: the services that use it
+  - A config named exactly NAME that this module did not make (no labels) is taken over - the services that use it
     are moved onto the first version, and it is pruned like any old version.
 author:
   - swarmops.swarm contributors (@swarmops)
@@ -149,7 +149,7 @@ current:
   returned: when O(name) is given and O(state=present)
   type: str
   sample: nginx_conf_v2
-action:
+operation:
   description: V(create) (a new version), V(labels) (labels changed in place), V(remove) or V(none).
   returned: when O(name) is given
   type: str

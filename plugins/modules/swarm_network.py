@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 module: swarm_network
 short_description: Create and remove swarm overlay networks without pulling them from under their services
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Runs on a swarm manager and converges one overlay network (O(name)) or many (O(networks)) like
     C(docker network create -d overlay) / C(docker network rm), but idempotent.
@@ -175,7 +175,7 @@ network:
   sample: {id: 9k2x..., name: backend, driver: overlay, scope: swarm, attachable: true, encrypted: true,
            internal: false, ipam_driver: default, ipam_config: [{subnet: 10.20.0.0/24, gateway: 10.20.0.1}],
            labels: {team: payments}, driver_options: {}}
-action:
+operation:
   description: What was done (or would be, in check mode).
   returned: when O(name) is given
   type: str
@@ -199,7 +199,7 @@ diff:
   type: dict
   sample: {before: {encrypted: false}, after: {encrypted: true}}
 networks:
-  description: With O(networks), one result per item (name, changed, action, network, recreated, recreate_reason,
+  description: With O(networks), one result per item (name, changed, operation, network, recreated, recreate_reason,
     detached, diff).
   returned: when O(networks) is given
   type: list

@@ -10,18 +10,18 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 module: swarm_secret
 short_description: Versioned swarm secrets, rotated onto their services, values never shown
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Runs on a swarm manager and converges one secret (O(name)) or many (O(secrets)) to the value given.
   - Swarm secrets are immutable, so a value lives in a versioned secret C(NAME_v<N>) labelled
     C(swarmops.swarm.name=NAME). A new value creates version N+1, moves every service that uses an older version of
-    NAME onto it (same file name, owner and mode in the container: a rolling update), waits until they converged,
+    NAME onto it (same file name, owner and mode in the container - a rolling update), waits until they converged,
     and removes the versions no service uses any more, keeping the newest O(keep_versions).
   - The API never returns a secret's value. Whether the value changed is decided by an HMAC-SHA256 of the name and
     the value under O(hash_key), kept in the secret's label C(swarmops.swarm.digest); without the key the label
     does not let anyone test guesses of a short value. A changed O(hash_key) makes a new version of every secret
     once (the result says so).
-  - A secret named exactly NAME that this module did not make (no labels) is taken over: the services that use
+  - A secret named exactly NAME that this module did not make (no labels) is taken over - the services that use
     it are moved onto the first version, and it is pruned like any old version.
   - The value never appears in the result, the diff, warnings or error messages (the option is C(no_log)).
 author:
@@ -175,7 +175,7 @@ current:
   returned: when O(name) is given and O(state=present)
   type: str
   sample: db_password_v3
-action:
+operation:
   description: V(create) (a new version), V(labels) (labels changed in place), V(remove) or V(none).
   returned: when O(name) is given
   type: str

@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 module: swarm_stack
 short_description: Deploy compose files as swarm stacks, idempotently, and wait until they run
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Runs on a swarm manager and deploys one stack (O(name)) or many (O(stacks)) from compose files, like
     C(docker stack deploy --prune --with-registry-auth -c FILE NAME), through the Engine API (no Docker CLI needed).
@@ -18,14 +18,14 @@ description:
     C(NAME_network) (C(NAME_default) for services that name none), named volumes C(NAME_volume), all labelled
     C(com.docker.stack.namespace=NAME) - so C(docker stack ls/ps/services/rm) work on them.
   - Each service is compared with its current spec like M(swarmops.swarm.swarm_service) does, and only the services
-    that differ are updated; a re-run with the same files changes nothing. A service is declared whole: a key left
+    that differ are updated; a re-run with the same files changes nothing. A service is declared whole - a key left
     out of the compose file means Docker's default, as with C(docker stack deploy).
   - Services of the stack that the files no longer have are removed (O(prune)). O(state=absent) removes the stack's
     services, then its networks once their tasks are gone, like C(docker stack rm).
-  - Secrets and configs must be external (C(external: true)): declare their values with
+  - Secrets and configs must be external (C(external=true)) - declare their values with
     M(swarmops.swarm.swarm_secret) / M(swarmops.swarm.swarm_config), which version them; a service refers to the
     current version of each, by the name it was declared with.
-  - No variable interpolation (C(${VAR}) is refused; C($$) is a literal C($)): template the compose file with Jinja
+  - No variable interpolation (C(${VAR}) is refused; C($$) is a literal C($)) - template the compose file with Jinja
     on the controller instead. Keys swarm services do not use (C(build), C(depends_on), C(restart), ...) are
     ignored with a warning, as the CLI does; keys this module does not support are refused, naming them.
 author:
@@ -102,7 +102,7 @@ options:
     description:
       - Credentials of a private registry, sent with the services whose image comes from it (what
         C(--with-registry-auth) does), so the workers can pull. Checked with the registry (through the manager's
-        engine) before anything changes: a wrong password fails the run with the registry's answer.
+        engine) before anything changes, so a wrong password fails the run with the registry's answer.
       - Never shown; sent only for images of that registry.
     type: dict
     suboptions:
@@ -118,6 +118,28 @@ options:
         description: The password or token (from Ansible Vault).
         type: str
         required: true
+  expect:
+    description:
+      - Objects that earlier tasks of the same run create (the C(swarm_objects) role passes what it declares);
+        in check mode, where those tasks created nothing, they are taken as existing instead of refused as
+        missing. Ignored outside check mode.
+    type: dict
+    suboptions:
+      networks:
+        description: Network names.
+        type: list
+        elements: str
+        default: []
+      secrets:
+        description: Secret names (as declared, not versioned).
+        type: list
+        elements: str
+        default: []
+      configs:
+        description: Config names.
+        type: list
+        elements: str
+        default: []
   wait:
     description:
       - Return when every changed service has converged; fail with Docker's task errors otherwise (like
@@ -181,7 +203,7 @@ stack:
       description: The stack's name.
       type: str
     services:
-      description: One result per service of the compose files (name, changed, action, diff, tasks, failed, msg).
+      description: One result per service of the compose files (name, changed, operation, diff, tasks, failed, msg).
       type: list
       elements: dict
     networks:
@@ -234,6 +256,10 @@ def argument_spec():
     item['name']['required'] = True
     spec.update(stacks=dict(type='list', elements='dict', options=item),
                 registry_auth=dict(type='dict', options=copy.deepcopy(_registry_auth.AUTH_OPTIONS), no_log=False),
+                expect=dict(type='dict', options=dict(
+                    networks=dict(type='list', elements='str', default=[]),
+                    secrets=dict(type='list', elements='str', default=[], no_log=False),
+                    configs=dict(type='list', elements='str', default=[]))),
                 wait=dict(type='bool', default=True), wait_timeout=dict(type='int', default=300))
     spec.update(ENGINE_ARGUMENT_SPEC)
     return spec
@@ -274,6 +300,9 @@ def main():
         auth = _registry_auth.validate(module.params['registry_auth'])
     except _registry_auth.RegistryAuthError as exc:
         module.fail_json(msg=to_native(exc))
+    expect = module.params['expect'] or {}
+    expected = {'network': expect.get('networks') or [], 'secret': expect.get('secrets') or [],
+                'config': expect.get('configs') or []}
     engine = EngineClient.from_module(module)
     results = []
     try:
@@ -286,7 +315,8 @@ def main():
                                                      module.params['wait_timeout'])
             else:
                 result = _swarm_objects.converge_stack(client, stack['name'], stack, module.check_mode,
-                                                       module.params['wait'], module.params['wait_timeout'])
+                                                       module.params['wait'], module.params['wait_timeout'],
+                                                       expected)
             results.append(result)
             if result.get('failed'):
                 break

@@ -168,8 +168,8 @@ def test_port_ranges_expand():
 
 def test_prepare_stack_refuses_before_the_engine_with_the_stack_and_service_named():
     with pytest.raises(_swarm_objects.ObjectsError, match='stack app, service app_web: replicas'):
-        _swarm_objects.prepare_stack({'name': 'app', 'compose': [with_service(deploy={'mode': 'global',
-                                                                                       'replicas': 2})]})
+        _swarm_objects.prepare_stack({'name': 'app',
+                                      'compose': [with_service(deploy={'mode': 'global', 'replicas': 2})]})
     with pytest.raises(_swarm_objects.ObjectsError, match='stack app: compose is required'):
         _swarm_objects.prepare_stack({'name': 'app'})
     prepared = _swarm_objects.prepare_stack({'name': 'app', 'compose': [APP], 'prune': None})
