@@ -63,16 +63,18 @@ class Node(object):
 
 
 class Run(object):
-    """One ansible-playbook run: per task, {host: result}; the whole output; the exit code."""
+    """One ansible-playbook run: per play, per task, {host: result}; the whole output; the exit code."""
 
-    def __init__(self, tasks, output, rc):
-        self.tasks, self.output, self.rc = tasks, output, rc
+    def __init__(self, plays, output, rc):
+        self.plays, self.output, self.rc = plays, output, rc
+        self.tasks = [task for play in plays for task in play]
 
     def result(self, index=-1, host='obj-m1'):
         return self.tasks[index][host]
 
-    def changed(self):
-        return sum(1 for task in self.tasks for result in task.values() if result.get('changed'))
+    def changed(self, play=None):
+        tasks = self.tasks if play is None else self.plays[play]
+        return sum(1 for task in tasks for result in task.values() if result.get('changed'))
 
 
 class Lab(object):
@@ -91,17 +93,20 @@ class Lab(object):
                 (CACHE / 'registry' / 'password').read_text().strip())
 
     def playbook(self, tasks, hosts='obj-m1', check=False, diff=True, verbosity=0, extra_vars=None, roles=None,
-                 text_output=False, inventory=None):
-        """Run TASKS (or ROLES) on HOSTS. With TEXT_OUTPUT the default callback prints what an operator
-        reads (results are then not parsed)."""
-        play = {'hosts': hosts, 'gather_facts': False}
-        if roles is not None:
-            play['roles'] = roles
-        else:
-            play['tasks'] = tasks
+                 text_output=False, inventory=None, plays=None):
+        """Run TASKS (or ROLES) on HOSTS, or PLAYS (several plays in one ansible-playbook: a play may set
+        check_mode and vars). With TEXT_OUTPUT the default callback prints what an operator reads (results
+        are then not parsed)."""
+        if plays is None:
+            play = {'hosts': hosts, 'gather_facts': False}
+            if roles is not None:
+                play['roles'] = roles
+            else:
+                play['tasks'] = tasks
+            plays = [play]
         fd, path = tempfile.mkstemp(suffix='.yml', dir=str(self.workdir))
         with os.fdopen(fd, 'w') as handle:
-            json.dump([play], handle)
+            json.dump(plays, handle)
         command = [ANSIBLE_PLAYBOOK, '-i', str(inventory or self.workdir / 'inventory.json'), path]
         command += ['--check'] if check else []
         command += ['--diff'] if diff else []
@@ -111,9 +116,12 @@ class Lab(object):
             vars_file.write_text(json.dumps(extra_vars))
             command += ['-e', '@%s' % vars_file]
         env = dict(os.environ, ANSIBLE_CONFIG=str(REPO_ROOT / 'ansible.cfg'),
-                   ANSIBLE_COLLECTIONS_PATH=str(REPO_ROOT / '.cache' / 'collections'), ANSIBLE_NOCOLOR='1',
-                   ANSIBLE_STDOUT_CALLBACK='default' if text_output else 'ansible.posix.json',
-                   ANSIBLE_CALLBACKS_ENABLED='' if text_output else 'ansible.posix.json')
+                   ANSIBLE_COLLECTIONS_PATH=str(REPO_ROOT / '.cache' / 'collections'), ANSIBLE_NOCOLOR='1')
+        if text_output:
+            env['ANSIBLE_STDOUT_CALLBACK'] = 'default'
+        else:
+            # ansible.cfg enables profile_tasks, whose text would corrupt the JSON on stdout.
+            env.update(ANSIBLE_STDOUT_CALLBACK='ansible.posix.json', ANSIBLE_CALLBACKS_ENABLED='ansible.posix.json')
         result = subprocess.run(command, capture_output=True, text=True, env=env, cwd=str(self.workdir),
                                 timeout=900, check=False)
         output = result.stdout + result.stderr
@@ -127,8 +135,8 @@ class Lab(object):
             report = json.loads(text)
         except ValueError:
             raise AssertionError('ansible-playbook printed no JSON (rc %d): %s' % (result.returncode, output[-3000:]))
-        tasks = [task['hosts'] for play_report in report['plays'] for task in play_report['tasks']]
-        return Run(tasks, output, result.returncode)
+        return Run([[task['hosts'] for task in play_report['tasks']] for play_report in report['plays']], output,
+                   result.returncode)
 
     def module(self, module, args, **kwargs):
         """One module task on the manager (errors kept as results); returns its result."""

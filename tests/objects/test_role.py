@@ -41,51 +41,51 @@ def inventory(lab, **overrides):
     return directory
 
 
+def play(vault, check=False, **overrides):
+    """A play of the role on the managers; VAULT (and OVERRIDES of the inventory's lists) as play vars, which
+    win over group_vars, so that several plays with different values run in one ansible-playbook."""
+    return {'name': 'objects%s' % (' (check)' if check else ''), 'hosts': 'swarm_managers', 'gather_facts': False,
+            'check_mode': check, 'vars': dict(vault, **overrides), 'roles': ROLE}
+
+
 def test_role_converges_every_kind_and_keeps_values_out_of_the_output(lab):
     _user, password = lab.registry_credentials()
     first, second, key = ('role-one-' + uuid.uuid4().hex[:10], 'role-two-' + uuid.uuid4().hex[:10],
                           'role-key-' + uuid.uuid4().hex)
     lab.secret_values.update([first, second, key, password])
     vault = {'vault_role_secret': first, 'vault_hash_key': key, 'vault_registry_password': password}
+    rotated = dict(vault, vault_role_secret=second)
     good = inventory(lab)
 
-    broken = dict(STACK, services={'app': dict(STACK['services']['app'], privileged=True)})
-    bad = lab.playbook(None, hosts='swarm_managers', roles=ROLE, extra_vars=vault,
-                       inventory=inventory(lab, swarm_stacks=[{'name': 'objrole', 'compose': [broken]}]))
+    broken = dict(STACK, services={'app': dict(APP, privileged=True)})
+    bad = lab.playbook(None, inventory=good, plays=[play(vault, swarm_stacks=[{'name': 'objrole',
+                                                                                'compose': [broken]}])])
     assert bad.rc != 0 and 'swarm_stacks[0] (objrole): stack objrole: services.app: privileged' in bad.output
     assert lab.manager.sh('docker network inspect obj-rolenet', check=False).returncode != 0, 'changed before refusing'
 
-    predicted = lab.playbook(None, hosts='swarm_managers', roles=ROLE, extra_vars=vault, inventory=good, check=True)
-    assert predicted.rc == 0, predicted.output[-3000:]
-    assert predicted.changed() == 4 and lab.manager.sh('docker service ls -q --filter name=objrole').stdout == ''
-    applied = lab.playbook(None, hosts='swarm_managers', roles=ROLE, extra_vars=vault, inventory=good)
-    assert applied.rc == 0 and applied.changed() == 4, applied.output[-3000:]
+    # Fresh swarm: --check predicts the four objects; then apply, re-run, --check again.
+    run = lab.playbook(None, inventory=good, plays=[play(vault, check=True), play(vault), play(vault),
+                                                    play(vault, check=True)])
+    assert run.rc == 0, run.output[-3000:]
+    assert [run.changed(n) for n in range(4)] == [4, 4, 0, 0], run.output[-3000:]
     assert lab.read_in_task('objrole_app', 'cat /run/secrets/obj_role_secret') == first
     assert lab.read_in_task('objrole_app', 'cat /etc/role.conf') == 'mode=demo\n'
-    again = lab.playbook(None, hosts='swarm_managers', roles=ROLE, extra_vars=vault, inventory=good)
-    checked = lab.playbook(None, hosts='swarm_managers', roles=ROLE, extra_vars=vault, inventory=good, check=True)
-    assert again.changed() == 0 and checked.changed() == 0, (again.output[-2000:], checked.output[-2000:])
-    # What an operator reads: the default callback, at -vvv, with --diff.
-    shown = lab.playbook(None, hosts='swarm_managers', roles=ROLE, extra_vars=vault, inventory=good, verbosity=3,
-                         text_output=True)
-    assert shown.rc == 0 and 'changed=0' in shown.output, shown.output[-2000:]
 
-    rotated_vault = dict(vault, vault_role_secret=second)
-    rotation = lab.playbook(None, hosts='swarm_managers', roles=ROLE, extra_vars=rotated_vault, inventory=good,
-                            verbosity=3, text_output=True)
-    assert rotation.rc == 0 and 'changed=1' in rotation.output, rotation.output[-3000:]
-    assert '"service": "objrole_app"' in rotation.output and '"to": "obj_role_secret_v2"' in rotation.output
+    # What an operator reads (the default callback, -vvv, --diff): a re-run, then the secret rotated.
+    shown = lab.playbook(None, inventory=good, plays=[play(vault), play(rotated)], verbosity=3, text_output=True)
+    assert shown.rc == 0, shown.output[-3000:]
+    assert '"service": "objrole_app"' in shown.output and '"to": "obj_role_secret_v2"' in shown.output
     lab.wait_for(lambda: lab.read_in_task('objrole_app', 'cat /run/secrets/obj_role_secret') == second,
                  'the rotated value in the stack\'s service')
-    settled = lab.playbook(None, hosts='swarm_managers', roles=ROLE, extra_vars=rotated_vault, inventory=good)
-    assert settled.changed() == 0, settled.output[-2000:]
-    lab.assert_never_shown(first, second, key, password)
 
-    cleanup = inventory(lab, swarm_stacks=[{'name': 'objrole', 'state': 'absent'}],
-                        swarm_secrets=[{'name': 'obj_role_secret', 'state': 'absent'}],
-                        swarm_configs=[{'name': 'obj_role_conf', 'state': 'absent'}],
-                        swarm_networks=[{'name': 'obj-rolenet', 'state': 'absent'}])
-    # The role's order (networks, secrets, configs, stacks) cannot remove what the stack uses: the stack first.
-    lab.module('swarmops.swarm.swarm_stack', {'name': 'objrole', 'state': 'absent'})
-    removed = lab.playbook(None, hosts='swarm_managers', roles=ROLE, extra_vars=vault, inventory=cleanup)
-    assert removed.rc == 0 and removed.changed() == 3, removed.output[-3000:]
+    # The rotation moved the stack's service: the stack itself has nothing left to do. Then everything goes
+    # (the stack first: the role's order cannot remove what a stack still uses).
+    cleanup = dict(swarm_stacks=[{'name': 'objrole', 'state': 'absent'}],
+                   swarm_secrets=[{'name': 'obj_role_secret', 'state': 'absent'}],
+                   swarm_configs=[{'name': 'obj_role_conf', 'state': 'absent'}],
+                   swarm_networks=[{'name': 'obj-rolenet', 'state': 'absent'}])
+    run = lab.playbook(None, inventory=good, plays=[play(rotated), play(rotated, swarm_stacks=cleanup['swarm_stacks']),
+                                                    play(rotated, **cleanup)])
+    assert run.rc == 0, run.output[-3000:]
+    assert [run.changed(n) for n in range(3)] == [0, 1, 3], run.output[-3000:]
+    lab.assert_never_shown(first, second, key, password)
