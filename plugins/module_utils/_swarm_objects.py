@@ -124,18 +124,28 @@ class ServiceUpdates(object):
 
 
 def delete_when_free(client, path, what, timeout):
-    """DELETE PATH, retrying while the engine says the object is still in use (tasks shutting down)."""
+    """DELETE PATH, retrying while the engine says the object is still in use (tasks shutting down), then
+    wait until a GET no longer finds it: a manager lists a removed swarm network for a moment after the
+    DELETE, and a run that ends in that moment would leave the next one seeing it still there."""
     deadline = time.time() + timeout
     while True:
         try:
             client.delete(path)
-            return
+            break
         except EngineError as exc:
             if exc.status == 404:
                 return
             if time.time() >= deadline:
                 raise ObjectsError('%s: still refused after %ss: %s' % (what, timeout, exc))
         time.sleep(POLL_INTERVAL)
+    while time.time() < deadline:
+        try:
+            client.get(path)
+        except EngineError as exc:
+            if exc.status == 404:
+                return
+            raise
+        time.sleep(POLL_INTERVAL / 4)
 
 
 # ---- networks -----------------------------------------------------------------------------------------------

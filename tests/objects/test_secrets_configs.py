@@ -29,8 +29,11 @@ def test_secret_read_rotated_pruned_and_never_shown(lab):
     def args(value):
         return {'secrets': [{'name': 'obj_db', 'data': value}], 'hash_key': KEY}
 
-    predicted, created, again, checked = lab.steps((SECRET, args(first), 'check'), (SECRET, args(first)),
-                                                   (SECRET, args(first)), (SECRET, args(first), 'check'))
+    reader = dict(QUICK, name='obj-reader', image=SERVICE_IMAGE, args=['sleep', '3600'],
+                  constraints=['node.hostname==obj-w2'], secrets=[{'name': 'obj_db_v1', 'target': 'obj_db'}])
+    predicted, created, again, checked, served = lab.steps(
+        (SECRET, args(first), 'check'), (SECRET, args(first)), (SECRET, args(first)), (SECRET, args(first), 'check'),
+        (SERVICE, reader))
     assert predicted['changed'] and predicted['secrets'][0]['current'] == 'obj_db_v1'
     # A real run after the check run still creates v1: check mode created nothing.
     assert created['changed'] and created['secrets'][0]['current'] == 'obj_db_v1', created.get('msg')
@@ -44,14 +47,13 @@ def test_secret_read_rotated_pruned_and_never_shown(lab):
         for algorithm in (hashlib.sha256, hashlib.sha224, hashlib.sha1):
             assert algorithm(guess).hexdigest() not in repr(labels)
 
-    reader = dict(QUICK, name='obj-reader', image=SERVICE_IMAGE, args=['sleep', '3600'],
-                  constraints=['node.hostname==obj-w2'], secrets=[{'name': 'obj_db_v1', 'target': 'obj_db'}])
-    assert not lab.module(SERVICE, reader).get('failed')
+    assert not served.get('failed'), served.get('msg')
     assert lab.read_in_task('obj-reader', 'cat /run/secrets/obj_db') == first
 
-    # At -vvv: the rotation, predicted then done, and a re-run.
-    predicted, rotated, settled = lab.steps((SECRET, args(second), 'check'), (SECRET, args(second)),
-                                            (SECRET, args(second)), verbosity=3)
+    # At -vvv: the rotation, predicted then done, a re-run, and the removal refused while the service uses it.
+    predicted, rotated, settled, refused = lab.steps(
+        (SECRET, args(second), 'check'), (SECRET, args(second)), (SECRET, args(second)),
+        (SECRET, {'name': 'obj_db', 'state': 'absent'}), verbosity=3)
     # Had check mode made obj_db_v2, the real run would have found it and reported no new version.
     result = rotated['secrets'][0]
     assert rotated['changed'] and result['current'] == 'obj_db_v2' and result['reason'] == 'value changed'
@@ -66,11 +68,8 @@ def test_secret_read_rotated_pruned_and_never_shown(lab):
     lab.wait_for(lambda: lab.read_in_task('obj-reader', 'cat /run/secrets/obj_db') == second,
                  'the new value in the container')
 
-    refused = lab.module(SECRET, {'name': 'obj_db', 'state': 'absent'})
     assert refused.get('failed') and 'service(s) obj-reader (obj_db_v2)' in refused['msg']
     assert objects(lab, 'secret') == ['obj_db_v2']
-    lab.remove_services('obj-reader')
-    assert lab.module(SECRET, {'name': 'obj_db', 'state': 'absent'})['changed']
     lab.assert_never_shown(first, second, KEY)
 
 
@@ -93,13 +92,14 @@ def test_config_read_rotated_pruned(lab):
     def args(content):
         return {'name': 'obj_conf', 'data': content, 'keep_versions': 1}
 
-    predicted, created, again = lab.steps((CONFIG, args(first), 'check'), (CONFIG, args(first)), (CONFIG, args(first)))
-    assert predicted['changed'] and created['changed'] and created['current'] == 'obj_conf_v1'
-    assert created['diff']['after']['data'] == first and not again['changed']
     reader = dict(QUICK, name='obj-confreader', image=SERVICE_IMAGE, args=['sleep', '3600'],
                   constraints=['node.hostname==obj-w1'],
                   configs=[{'name': 'obj_conf_v1', 'target': '/etc/app.conf', 'mode': '0440'}])
-    assert not lab.module(SERVICE, reader).get('failed')
+    predicted, created, again, served = lab.steps((CONFIG, args(first), 'check'), (CONFIG, args(first)),
+                                                  (CONFIG, args(first)), (SERVICE, reader))
+    assert predicted['changed'] and created['changed'] and created['current'] == 'obj_conf_v1'
+    assert created['diff']['after']['data'] == first and not again['changed']
+    assert not served.get('failed'), served.get('msg')
     assert lab.read_in_task('obj-confreader', 'cat /etc/app.conf') == first
 
     predicted, rotated, settled = lab.steps((CONFIG, args(second), 'check'), (CONFIG, args(second)),
@@ -114,5 +114,3 @@ def test_config_read_rotated_pruned(lab):
         [('obj_conf_v2', '/etc/app.conf', 0o440)]
     lab.wait_for(lambda: lab.read_in_task('obj-confreader', 'cat /etc/app.conf') == second,
                  'the new content in the container')
-    lab.remove_services('obj-confreader')
-    assert lab.module(CONFIG, {'name': 'obj_conf', 'state': 'absent'})['changed']
