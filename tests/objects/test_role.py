@@ -60,8 +60,8 @@ def test_role_converges_every_kind_and_keeps_values_out_of_the_output(lab):
     good = inventory(lab)
 
     broken = dict(STACK, services={'app': dict(APP, privileged=True)})
-    bad = lab.playbook(None, inventory=good, plays=[play(vault, swarm_stacks=[{'name': 'objrole',
-                                                                                'compose': [broken]}])])
+    bad_stacks = [{'name': 'objrole', 'compose': [broken]}]
+    bad = lab.playbook(None, inventory=good, plays=[play(vault, swarm_stacks=bad_stacks)])
     assert bad.rc != 0 and 'swarm_stacks[0] (objrole): stack objrole: services.app: privileged' in bad.output
     assert lab.manager.sh('docker network inspect obj-rolenet', check=False).returncode != 0, 'changed before refusing'
 
