@@ -22,7 +22,7 @@ help:
 	@grep -E '^[a-z][a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | sort
 
 # ---- the test bed ---------------------------------------------------------------------------
-.PHONY: engine venv images mirror testbed
+.PHONY: engine venv images mirror testbed registry
 engine: ## install and start a Docker engine on this machine when none answers
 	bash $(TESTBED)/ensure-engine.sh
 
@@ -44,10 +44,13 @@ images: engine ## node images (bare Debian hosts) and the node images with an en
 mirror: images ## the signed local mirror of Docker's apt repository, served on the test networks
 	bash $(TESTBED)/build-mirror.sh
 
-testbed: venv images mirror ## everything the tests and the demo stand on
+testbed: venv images mirror registry ## everything the tests and the demo stand on
+
+registry: images ## the test bed's private registry (TLS, htpasswd) with the service image pushed to it
+	bash $(TESTBED)/registry.sh up
 
 # ---- tests ----------------------------------------------------------------------------------
-.PHONY: test test-fast unit lint sanity aws core-matrix integration integration-cluster integration-service faults firewall-ssh molecule $(addprefix molecule-,$(SCENARIOS)) distribution
+.PHONY: test test-fast unit lint sanity aws core-matrix integration integration-cluster integration-service faults firewall-ssh objects molecule $(addprefix molecule-,$(SCENARIOS)) distribution registry
 unit: venv ## unit tests of the pure logic (spec normalisation, diffs, argument checks)
 	$(BIN)/pytest -q tests/unit tests/meta
 
@@ -100,6 +103,9 @@ firewall-ssh: testbed ## the firewall role over real SSH, ufw and firewalld: SSH
 
 faults: testbed ## broken clusters healed (or refused) by a re-run, bad input, secrets
 	$(BIN)/pytest -q tests/faults
+
+objects: testbed registry ## networks, secrets, configs, stacks and the private registry on a three-node swarm
+	$(BIN)/pytest -q tests/objects
 
 distribution: testbed ## build + install the tarball, ansible-doc, ansible-builder, ansible-runner job templates
 	$(BIN)/pytest -q tests/distribution
