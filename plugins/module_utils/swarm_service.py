@@ -385,8 +385,8 @@ class Converger(object):
                 plan['stable_since'] = None  # the orchestrator moved a task: start the window again
         if not converged:
             return False
-        if _is_job(service['Spec']) or stable <= 0:
-            return True
+        if _is_job(service['Spec']) or stable <= 0 or not plan['converged_tasks']:
+            return True  # a job's tasks are meant to exit; with no task running, none can crash
         if plan['stable_since'] is None:
             plan['stable_since'] = now
             plan['watched'] = set(plan['converged_tasks'])
@@ -442,7 +442,7 @@ class Converger(object):
             plan['replace'] = rollout_expected(plan['current']['Spec'], spec)
         # Until Docker reports the rollout complete, a task that ran before the change is not one of it,
         # even when its template reads the same (an endpoint change replaces every task too).
-        stale = plan.get('old_tasks') if plan.get('replace') and state != 'completed' else ()
+        stale = plan.get('old_tasks') if plan.get('replace') and state not in ('completed', 'rollback_completed') else ()
         wanted = [t for t in tasks if t.get('DesiredState') == 'running']
         good = [t for t in wanted if _task_state(t) == 'running' and template_key(t.get('Spec')) == template
                 and t['ID'] not in stale]
@@ -470,8 +470,8 @@ def _task_error(task):
     text = status.get('Err') or status.get('Message') or 'exited'
     if exit_code is not None and 'exit' not in text:
         text += ' (exit code %s)' % exit_code
-    return 'task %s (slot %s, node %s): %s: %s' % (task.get('ID', '?')[:12], task.get('Slot', '-'),
-                                                 task.get('NodeID', '?')[:12], status.get('State'), text)
+    return 'task %s (slot %s, node %s): %s: %s' % (
+        task.get('ID', '?')[:12], task.get('Slot', '-'), task.get('NodeID', '?')[:12], status.get('State'), text)
 
 
 def _timestamp(text):

@@ -1172,7 +1172,9 @@ def full_view(spec):
         elif option == 'reservations':
             desired = {'NanoCPUs': 0, 'MemoryBytes': 0}
         elif option in ('labels', 'container_labels', 'image'):
-            desired = value  # every label, tooling ones included; the image with its digest
+            # every label, tooling ones included (not the secret env record); the image with its digest
+            desired = dict((k, v) for k, v in value.items() if k != SECRET_ENV_LABEL) if isinstance(value, dict) \
+                else value
         view[option] = canonical(option, value, desired, ctx)
     return view
 

@@ -87,8 +87,8 @@ def test_tasks_like_docker_service_ps():
          'DesiredState': 'running', 'Spec': {'ContainerSpec': {'Image': 'app:1'}},
          'Status': {'State': 'running', 'Message': 'started', 'Timestamp': '2026-01-01T10:00:10Z'}},
         {'ID': 't-other', 'ServiceID': 'x', 'Slot': 1, 'NodeID': 'gone', 'CreatedAt': '2026-01-01T09:00:00Z',
-         'DesiredState': 'running', 'Spec': {'ContainerSpec': {'Image': 'db'}}, 'Status': {'State': 'pending',
-                                                                                          'Err': 'no suitable node'}},
+         'DesiredState': 'running', 'Spec': {'ContainerSpec': {'Image': 'db'}},
+         'Status': {'State': 'pending', 'Err': 'no suitable node'}},
     ]
     by_service = sc.tasks_by_service(tasks, {'w1': 'worker1', 'w2': 'worker2'})
     assert [t['id'] for t in by_service['s']] == ['t-new', 't-old']  # slot 1, newest first

@@ -1,7 +1,5 @@
 """swarm_spec: the container and scheduling options beyond the basics (parsing, engine form, comparison)."""
 
-import copy
-
 import pytest
 
 from ansible_collections.swarmops.swarm.plugins.module_utils import swarm_spec as ss

@@ -51,8 +51,8 @@ def test_the_engines_rules_on_the_whole_spec():
     assert ss.engine_rule_errors(job)[0].startswith('update_config: a job (mode global-job)')
     dnsrr = {'Mode': {'Replicated': {}}, 'EndpointSpec': {'Mode': 'dnsrr', 'Ports': [{'TargetPort': 80}]}}
     assert ss.engine_rule_errors(dnsrr)[0].startswith('publish: endpoint_mode dnsrr')
-    host = {'Mode': {'Replicated': {}}, 'EndpointSpec': {'Mode': 'dnsrr', 'Ports': [{'TargetPort': 80,
-                                                                                       'PublishMode': 'host'}]}}
+    host_port = {'TargetPort': 80, 'PublishMode': 'host'}
+    host = {'Mode': {'Replicated': {}}, 'EndpointSpec': {'Mode': 'dnsrr', 'Ports': [host_port]}}
     assert ss.engine_rule_errors(host) == []
 
 
@@ -269,3 +269,11 @@ def test_rolled_back_takes_no_spec_options():
     assert ss.validate({'name': 'web', 'state': 'rolled_back'}) == {}
     with pytest.raises(SpecError, match='^state: rolled_back'):
         ss.validate({'name': 'web', 'state': 'rolled_back', 'image': 'x'})
+
+
+def test_a_rollback_diff_never_shows_the_secret_env_record():
+    previous = ss.merged_spec(fields(env={'A': '1'}, image='x'), None, 'web', {})
+    current = with_secret({'A': '2'}, {'PW': 'hunter2'})
+    before, after = ss.spec_differences(current, previous)
+    assert before == {'env': {'A': '2'}, 'secret_env': {'PW': ss.SECRET_SHOWN_BEFORE}}
+    assert after == {'env': {'A': '1'}, 'secret_env': {}}
