@@ -619,19 +619,24 @@ def _ulimit(name, limits, field):
     return {'Name': name, 'Soft': soft, 'Hard': hard}
 
 
+def _pairs(value, field, separator, form, example):
+    """[(key, value)] of a dict, or of a list of 'KEY<SEPARATOR>VALUE' strings (the CLI's form, FORM)."""
+    if isinstance(value, dict):
+        return list(value.items())
+    if not isinstance(value, (list, tuple)):
+        raise SpecError('%s must be a dict or a list of "%s" (such as %s), got %r' % (field, form, example, value))
+    pairs = []
+    for item in value:
+        key, sep, rest = str(item).partition(separator)
+        if not sep:
+            raise SpecError('%s: %r is not %s (such as %s)' % (field, item, form, example))
+        pairs.append((key.strip(), rest.strip()))
+    return pairs
+
+
 def parse_ulimits(value, field='ulimits'):
     """{nofile: 1024} / {nofile: '1024:2048'} / {nofile: {soft, hard}} / ['nofile=1024:2048'] -> engine list."""
-    if isinstance(value, dict):
-        pairs = list(value.items())
-    elif isinstance(value, (list, tuple)):
-        pairs = []
-        for item in value:
-            name, sep, limits = str(item).partition('=')
-            if not sep:
-                raise SpecError('%s: %r is not NAME=SOFT[:HARD] (such as nofile=1024:2048)' % (field, item))
-            pairs.append((name.strip(), limits.strip()))
-    else:
-        raise SpecError('%s must be a dict (nofile: 1024) or a list of "nofile=1024:2048", got %r' % (field, value))
+    pairs = _pairs(value, field, '=', 'NAME=SOFT[:HARD]', 'nofile=1024:2048')
     result = {}
     for name, limits in pairs:
         result[str(name)] = _ulimit(str(name), limits, field)
@@ -650,19 +655,8 @@ def parse_nameservers(value, field='dns'):
 
 def parse_hosts(value, field='hosts'):
     """{name: ip} or ['name:ip'] (the CLI's --host form) -> the engine's 'IP NAME' entries, sorted."""
-    if isinstance(value, dict):
-        pairs = list(value.items())
-    elif isinstance(value, (list, tuple)):
-        pairs = []
-        for item in value:
-            name, sep, address = str(item).partition(':')
-            if not sep:
-                raise SpecError('%s: %r is not NAME:IP (such as db.local:10.0.0.5)' % (field, item))
-            pairs.append((name, address))
-    else:
-        raise SpecError('%s must be a dict (name: ip) or a list of "name:ip", got %r' % (field, value))
     entries = set()
-    for name, address in pairs:
+    for name, address in _pairs(value, field, ':', 'NAME:IP', 'db.local:10.0.0.5'):
         name = str(name).strip()
         try:
             address = str(ipaddress.ip_address(u'%s' % str(address).strip()))
@@ -676,19 +670,8 @@ def parse_hosts(value, field='hosts'):
 
 def parse_generic_resources(value, field='generic_resources'):
     """['gpu=2', 'ssd=fast'] or {gpu: 2} -> the engine's GenericResources (numbers discrete, text named)."""
-    if isinstance(value, dict):
-        pairs = list(value.items())
-    elif isinstance(value, (list, tuple)):
-        pairs = []
-        for item in value:
-            kind, sep, amount = str(item).partition('=')
-            if not sep:
-                raise SpecError('%s: %r is not KIND=VALUE (such as gpu=1 or gpu=UUID1)' % (field, item))
-            pairs.append((kind, amount))
-    else:
-        raise SpecError('%s must be a list of "KIND=VALUE" or a dict, got %r' % (field, value))
     result = []
-    for kind, amount in pairs:
+    for kind, amount in _pairs(value, field, '=', 'KIND=VALUE', 'gpu=1 or gpu=UUID1'):
         kind = str(kind).strip()
         if not kind:
             raise SpecError('%s: a resource needs a kind (KIND=VALUE)' % field)
