@@ -31,6 +31,7 @@ if [ "${#targets[@]}" -eq 0 ]; then
 fi
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/swarmops-targets.XXXXXX")"
+# shellcheck disable=SC2317  # run by the trap below
 cleanup() {
   docker rm -f -v "$NODE" >/dev/null 2>&1 || true
   rm -rf "$work"
