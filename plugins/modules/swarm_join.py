@@ -176,6 +176,9 @@ def node_ca_digest(client, info, timeout):
     else from the managers its engine lists; digest None when neither tells."""
     swarm = info.get('Swarm') or {}
     notes = []
+    trust_root = ((swarm.get('Cluster') or {}).get('TLSInfo') or {}).get('TrustRoot')
+    if trust_root:  # a manager's /info carries it (read from its own store, also without a leader)
+        return ca_digest(trust_root), notes
     if swarm.get('ControlAvailable'):
         try:
             trust_root = ((client.swarm() or {}).get('TLSInfo') or {}).get('TrustRoot')
