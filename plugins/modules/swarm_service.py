@@ -50,7 +50,8 @@ options:
     description:
       - Converge many services in one call instead of one O(name); each item is a dict of this module's
         per-service options (O(name), O(state), O(image), O(replicas), ... everything except O(services),
-        O(wait), O(wait_timeout), O(docker_host) and O(api_timeout), which apply to the whole call).
+        O(wait), O(wait_timeout), O(wait_stable) and the engine options (O(docker_host), O(api_timeout), ...),
+        which apply to the whole call).
       - All items are validated before anything is changed. The services are read with one API call,
         changed one after the other, and waited for together.
       - Mutually exclusive with O(name) and the other per-service options.
@@ -665,9 +666,6 @@ SERVICE_ARGUMENT_SPEC = dict(
     resolve_image=dict(type='bool', default=False),
     force_update=dict(type='bool', default=False),
 )
-
-CALL_OPTIONS = ('services', 'wait', 'wait_timeout', 'wait_stable') + tuple(ENGINE_ARGUMENT_SPEC)
-
 
 def argument_spec():
     spec = copy.deepcopy(SERVICE_ARGUMENT_SPEC)
