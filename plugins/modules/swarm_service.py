@@ -667,6 +667,7 @@ SERVICE_ARGUMENT_SPEC = dict(
     force_update=dict(type='bool', default=False),
 )
 
+
 def argument_spec():
     spec = copy.deepcopy(SERVICE_ARGUMENT_SPEC)
     spec.update(
