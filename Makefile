@@ -50,7 +50,7 @@ registry: images ## the test bed's private registry (TLS, htpasswd) with the ser
 	bash $(TESTBED)/registry.sh up
 
 # ---- tests ----------------------------------------------------------------------------------
-.PHONY: test test-fast unit lint sanity aws core-matrix integration integration-cluster integration-service faults firewall-ssh objects molecule $(addprefix molecule-,$(SCENARIOS)) distribution registry
+.PHONY: test test-fast unit lint sanity aws core-matrix integration integration-cluster integration-service integration-targets faults firewall-ssh objects molecule $(addprefix molecule-,$(SCENARIOS)) distribution registry
 unit: venv ## unit tests of the pure logic (spec normalisation, diffs, argument checks)
 	$(BIN)/pytest -q tests/unit tests/meta
 
@@ -82,7 +82,7 @@ core-matrix: venv $(CORE_VENVS) ## sanity and unit tests on every older ansible-
 	  echo "=== ansible-core $$v: sanity"; VENV_BIN=$(CURDIR)/.cache/core-$$v/bin bash tests/sanity/run.sh || exit 1; \
 	done
 
-integration: integration-cluster integration-service ## the modules against real engines in real multi-node swarms
+integration: integration-cluster integration-service integration-targets ## the modules against real engines: multi-node swarms, and single-node targets
 
 integration-cluster: testbed ## swarm_init, swarm_join, swarm_info, swarm_node
 	$(BIN)/pytest -q tests/integration/test_swarm_init.py tests/integration/test_swarm_join.py \
@@ -90,6 +90,9 @@ integration-cluster: testbed ## swarm_init, swarm_join, swarm_info, swarm_node
 
 integration-service: testbed ## swarm_service
 	$(BIN)/pytest -q tests/integration/test_swarm_service.py
+
+integration-targets: testbed ## each swarm module on one node: ansible-test integration targets (tests/integration/targets)
+	bash tests/integration/run-targets.sh
 
 $(addprefix molecule-,$(SCENARIOS)): molecule-%: testbed
 	$(BIN)/molecule test -s $*

@@ -21,7 +21,7 @@ import json
 import re
 import time
 
-from ansible_collections.swarmops.swarm.plugins.module_utils.engine import EngineError
+from ansible_collections.swarmops.swarm.plugins.module_utils._engine import EngineError
 from ansible_collections.swarmops.swarm.plugins.module_utils import swarm_spec
 from ansible_collections.swarmops.swarm.plugins.module_utils.swarm_service import Converger
 from ansible_collections.swarmops.swarm.plugins.module_utils import _registry_auth

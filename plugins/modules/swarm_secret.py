@@ -213,7 +213,7 @@ secrets:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.swarmops.swarm.plugins.module_utils.engine import ENGINE_ARGUMENT_SPEC, EngineClient
+from ansible_collections.swarmops.swarm.plugins.module_utils._engine import ENGINE_ARGUMENT_SPEC, EngineClient
 from ansible_collections.swarmops.swarm.plugins.module_utils import _swarm_objects
 
 
