@@ -58,8 +58,12 @@ class AuthenticatingClient(object):
         self.client = client
         self.auth = auth
 
-    def get(self, path, params=None):
-        return self.client.get(path, params=params)
+    def __getattr__(self, name):
+        # Everything else the service converger asks of a client (api_version, info, ...) is the engine's own.
+        return getattr(self.client, name)
+
+    def get(self, path, params=None, headers=None):
+        return self.client.get(path, params=params, headers=headers)
 
     def delete(self, path, params=None):
         return self.client.delete(path, params=params)

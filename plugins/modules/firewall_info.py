@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 module: firewall_info
 short_description: What the firewall role decides on, read from the host in one call
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - A read-only probe, run once per host by the C(swarmops.swarm.firewall) role; its result is the input of
     M(swarmops.swarm.firewall_plan), which decides what the host must get.

@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 module: firewall_plan
 short_description: Decide a host's firewall rules from the inventory and the host's read
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - The decide step of the C(swarmops.swarm.firewall) role. Runs on the controller only, as an action plugin, with no
     round trip to the host.

@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 module: firewall_rules
 short_description: Put the firewall role's rules on a host in one transaction (ufw or firewalld, and DOCKER-USER)
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - The apply step of the C(swarmops.swarm.firewall) role. Its input is what M(swarmops.swarm.firewall_plan)
     decided; every value is validated again here.

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from ansible_collections.swarmops.swarm.plugins.module_utils import _registry_auth as ra
+from ansible_collections.swarmops.swarm.plugins.module_utils._engine import EngineClient
 from ansible_collections.swarmops.swarm.plugins.module_utils._swarm_objects import AuthenticatingClient
 
 AUTH = ra.validate({'server': 'https://registry.example.com:5000/', 'username': 'deploy', 'password': 'pa55-w0rd'})
@@ -63,8 +64,8 @@ class Recorder(object):
         if self.error:
             raise self.error
 
-    def get(self, path, params=None):
-        self.calls.append((path, None))
+    def get(self, path, params=None, headers=None):
+        self.calls.append((path, headers))
 
 
 class FakeEngineError(Exception):
@@ -100,3 +101,13 @@ def test_a_refused_login_says_so_without_the_password():
                                          'unknown authority')
     assert '/etc/docker/certs.d/registry.example.com:5000/ca.crt' in tls
     assert 'cannot reach' in ra.explain_login_failure(AUTH, 'dial tcp: lookup registry: no such host')
+
+
+def test_the_client_is_the_engine_client_for_everything_else():
+    """The service converger reads the API version and helpers of the client it is given (the stack module
+    hands it this wrapper): they must be the real engine client's."""
+    engine = EngineClient(api_version='1.41')
+    client = AuthenticatingClient(engine, AUTH)
+    assert client.api_version == '1.41'
+    assert client.api_at_least((1, 41)) and not client.api_at_least((1, 44))
+    assert client.local_node_state({'Swarm': {'LocalNodeState': 'active'}}) == 'active'
