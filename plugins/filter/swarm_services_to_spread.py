@@ -18,41 +18,51 @@ description:
     one often runs two tasks of a service.
 options:
   _input:
-    description: The swarm's tasks as the Engine API lists them (C(ServiceID), C(NodeID), C(DesiredState),
-      C(Status.State)), for example C(tasks) of C(community.docker.docker_swarm_info) with C(verbose_output).
-    type: list
-    elements: dict
-    required: true
-  read:
-    description: A C(swarmops.swarm.swarm_info) result with nodes and services, read on a live manager.
+    description: A C(swarmops.swarm.swarm_info) result read on a live manager with O(swarmops.swarm.swarm_info#module:nodes),
+      O(swarmops.swarm.swarm_info#module:services) and O(swarmops.swarm.swarm_info#module:tasks).
     type: dict
     required: true
   node_id:
     description: The swarm node ID of the node about to be drained.
     type: str
     required: true
+  as_updates:
+    description: Return C({name, force_update}) items for O(swarmops.swarm.swarm_service#module:services) instead of
+      names (a forced update is the rolling restart that lets the scheduler spread the tasks).
+    type: bool
+    default: false
 '''
 
 EXAMPLES = r'''
+- name: Read the swarm with its tasks
+  swarmops.swarm.swarm_info:
+    nodes: true
+    services: true
+    tasks: true
+  register: swarm_read
+
 - name: Spread the services the drain would take two tasks of at once
   swarmops.swarm.swarm_service:
-    services: "{{ swarm_tasks.tasks | swarmops.swarm.swarm_services_to_spread(swarm_read, node_id)
-                  | map('community.general.dict_kv', 'name') | map('combine', {'force_update': true}) }}"
+    services: "{{ swarm_read | swarmops.swarm.swarm_services_to_spread(node_id, as_updates=true) }}"
     wait: true
+  when: swarm_read | swarmops.swarm.swarm_services_to_spread(node_id) | length > 0
 '''
 
 RETURN = r'''
 _value:
-  description: The names of those services, sorted.
+  description: The names of those services, sorted (with O(as_updates), one C({name, force_update}) item each).
   type: list
-  elements: str
+  elements: raw
 '''
 
-from ansible_collections.swarmops.swarm.plugins.plugin_utils.swarm_plan import services_to_spread
+from ansible_collections.swarmops.swarm.plugins.plugin_utils.swarm_plan import services_to_spread, tasks_of_read
 
 
-def swarm_services_to_spread(tasks, read, node_id):
-    return services_to_spread(list(tasks or []), read, node_id)
+def swarm_services_to_spread(read, node_id, as_updates=False):
+    names = services_to_spread(tasks_of_read(read), read, node_id)
+    if as_updates:
+        return [{'name': name, 'force_update': True} for name in names]
+    return names
 
 
 class FilterModule(object):

@@ -317,6 +317,17 @@ def services_to_spread(tasks, read, node_id):
     return sorted(name for name in out if name)
 
 
+def tasks_of_read(read):
+    """The tasks of a swarmops.swarm.swarm_info READ made with services and tasks (services[].tasks), in the
+    Engine API's shape that services_to_spread counts (ServiceID, NodeID, DesiredState, Status.State)."""
+    out = []
+    for service in (read or {}).get('services') or []:
+        for task in service.get('tasks') or []:
+            out.append({'ServiceID': service.get('id'), 'NodeID': task.get('node_id'),
+                        'DesiredState': task.get('desired_state'), 'Status': {'State': task.get('state')}})
+    return out
+
+
 def services_short(read):
     """'name running/desired' for every service of a swarm_info READ with fewer tasks running than desired."""
     return ['%s %s/%s' % (service.get('name'), service.get('replicas_running'), service.get('replicas_desired'))

@@ -6,7 +6,8 @@ import pytest
 from ansible_collections.swarmops.swarm.plugins.plugin_utils.swarm_plan import (
     advertise_address, changed_in_run, check_inventory, check_manager_roles, engine_absent, leader_host,
     manager_read_failures, node_ready, plan_bootstrap, read_state, remembered_addresses, roll_order, rolling_check,
-    rolling_nodes, rolling_via, services_short, services_to_spread)
+    rolling_nodes, rolling_via, services_short, services_to_spread, tasks_of_read)
+from ansible_collections.swarmops.swarm.plugins.filter.swarm_services_to_spread import swarm_services_to_spread
 
 MANAGERS = ['m1', 'm2', 'm3']
 WORKERS = ['w1', 'w2']
@@ -433,3 +434,41 @@ def test_services_to_spread_before_a_drain():
     assert services_to_spread(tasks, read, 'b') == []
     # the only other node is down: nowhere to spread to
     assert services_to_spread(tasks, dict(read, nodes=[read['nodes'][0], read['nodes'][2]]), 'a') == []
+
+
+def test_services_to_spread_from_a_swarm_info_read_with_tasks():
+    """The filter's input: swarm_info's services[].tasks (summaries), not the Engine API's task objects."""
+    def task(node, state='running', desired='running'):
+        return {'node_id': node, 'state': state, 'desired_state': desired}
+    read = {'nodes': [{'id': 'a', 'status': 'ready', 'availability': 'active'},
+                      {'id': 'b', 'status': 'ready', 'availability': 'active'}],
+            'services': [{'id': 's1', 'name': 'web', 'mode': 'replicated',
+                          'tasks': [task('a'), task('a'), task('b', 'failed', 'shutdown')]},
+                         {'id': 's2', 'name': 'db', 'mode': 'replicated', 'tasks': [task('a'), task('a'), task('b')]},
+                         {'id': 's3', 'name': 'quiet', 'mode': 'replicated'}]}
+    assert tasks_of_read(read)[0] == {'ServiceID': 's1', 'NodeID': 'a', 'DesiredState': 'running',
+                                      'Status': {'State': 'running'}}
+    assert services_to_spread(tasks_of_read(read), read, 'a') == ['web']
+    assert swarm_services_to_spread(read, 'a') == ['web']
+    assert swarm_services_to_spread(read, 'a', as_updates=True) == [{'name': 'web', 'force_update': True}]
+    assert swarm_services_to_spread({}, 'a') == []
+
+
+def test_the_engine_clients_own_errors_are_classified(tmp_path):
+    """The messages of module_utils/_engine.py itself, produced against a missing socket, one nobody listens on,
+    and one that answers but is not an engine: only the first two mean "no engine yet"."""
+    import socket
+    from ansible_collections.swarmops.swarm.plugins.module_utils._engine import EngineClient, EngineError
+
+    def message_for(url):
+        with pytest.raises(EngineError) as err:
+            EngineClient(base_url=url, timeout=5).negotiate()
+        return {'failed': True, 'msg': str(err.value)}
+
+    assert engine_absent(message_for('unix://%s/missing.sock' % tmp_path))
+    dead = tmp_path / 'dead.sock'
+    listener = socket.socket(socket.AF_UNIX)
+    listener.bind(str(dead))
+    listener.close()                                   # the file stays, nothing listens: ECONNREFUSED
+    assert engine_absent(message_for('unix://%s' % dead))
+    assert read_state(message_for('unix://%s' % dead)) == 'no-engine'
