@@ -206,47 +206,20 @@ group:
 import glob
 import grp
 import hashlib
-import http.client as http_client
-import json
 import os
 import platform
 import pwd
-import socket
 import stat
 import time
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.swarmops.swarm.plugins.module_utils._dpkg import package_states
+from ansible_collections.swarmops.swarm.plugins.module_utils._engine import EngineClient, EngineError
 from ansible_collections.swarmops.swarm.plugins.module_utils._openpgp import keyring_state
 
 APT_UPDATE_SUCCESS_STAMP_PATH = '/var/lib/apt/periodic/update-success-stamp'
 APT_LISTS_PATH = '/var/lib/apt/lists'
-
-
-class UnixHTTPConnection(http_client.HTTPConnection):
-    def __init__(self, path, timeout):
-        http_client.HTTPConnection.__init__(self, 'localhost', timeout=timeout)
-        self.socket_path = path
-
-    def connect(self):
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        sock.settimeout(self.timeout)
-        sock.connect(self.socket_path)
-        self.sock = sock
-
-
-def engine_get(path, url):
-    connection = UnixHTTPConnection(path, timeout=10)
-    try:
-        connection.request('GET', url)
-        response = connection.getresponse()
-        body = response.read()
-        if response.status != 200:
-            raise IOError('HTTP %d' % response.status)
-        return json.loads(body.decode('utf-8'))
-    finally:
-        connection.close()
 
 
 def read_os_release():
@@ -397,16 +370,18 @@ def engine_info(socket_path, wait):
     deadline = time.time() + max(wait, 0)
     while True:
         try:
-            version = engine_get(socket_path, '/version')
-            system = engine_get(socket_path, '/info')
-            images = engine_get(socket_path, '/images/json')
+            # The collection's one engine client: a fresh one per attempt (it negotiates the API version once).
+            client = EngineClient(base_url='unix://%s' % socket_path, timeout=10)
+            version = client.get('/version')
+            system = client.info()
+            images = client.get('/images/json') or []
             info.update(answers=True, version=version.get('Version', ''),
                         swarm_state=(system.get('Swarm') or {}).get('LocalNodeState', ''),
                         images=sorted(set(tag for image in images for tag in (image.get('RepoTags') or [])
                                           if tag != '<none>:<none>')))
             info['error'] = ''
             return info
-        except (IOError, OSError, ValueError, http_client.HTTPException) as exc:
+        except (EngineError, ValueError) as exc:
             info['error'] = str(exc)
         if time.time() >= deadline:
             return info
