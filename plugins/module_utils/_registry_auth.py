@@ -84,6 +84,11 @@ def headers_for(image, auth):
     return {'X-Registry-Auth': header(auth)}
 
 
+def used_by(images, auth):
+    """Whether any of IMAGES comes from AUTH's registry (only then is the login worth checking)."""
+    return bool(auth) and any(headers_for(image, auth) for image in images)
+
+
 def scrub(text, auth):
     """TEXT with AUTH's password replaced (for messages that quote an engine's or a registry's answer)."""
     text = str(text)

@@ -23,6 +23,7 @@ import os
 import time
 
 from ansible_collections.swarmops.swarm.plugins.module_utils._engine import EngineError
+from ansible_collections.swarmops.swarm.plugins.module_utils import _registry_auth
 from ansible_collections.swarmops.swarm.plugins.module_utils import swarm_spec
 
 POLL_INTERVAL = 1.0
@@ -61,9 +62,12 @@ def rollout_expected(old_spec, new_spec):
 
 
 class Converger(object):
-    def __init__(self, client, check_mode=False):
+    def __init__(self, client, check_mode=False, auth=None):
         self.client = client
         self.check_mode = check_mode
+        # Validated registry credentials ({server, username, password}) or None: sent, as the CLI's
+        # --with-registry-auth does, only with the calls about an image of that registry.
+        self.auth = auth
         self._services = None
         self._networks = None
         self._nodes = None
@@ -215,22 +219,32 @@ class Converger(object):
     def resolve_image(self, image):
         """name:tag@sha256:... from the registry, through the engine (GET /distribution)."""
         name, _digest = swarm_spec.split_digest(image)
+        headers = _registry_auth.headers_for(name, self.auth)
         try:
-            answer = self.client.get('/distribution/%s/json' % name)
+            answer = self.client.get('/distribution/%s/json' % name, headers=headers or None)
         except EngineError as exc:
             raise swarm_spec.SpecError('resolve_image: cannot resolve %s to a digest (%s); the registry must be '
-                                       'reachable from the manager, or set resolve_image: false' % (name, exc))
+                                       'reachable from the manager%s, or set resolve_image: false'
+                                       % (name, _registry_auth.scrub(exc, self.auth),
+                                          '' if headers else ' (and public, or named by registry_auth)'))
         return '%s@%s' % (name, answer['Descriptor']['digest'])
 
     # ---- changing --------------------------------------------------------------------------------
     def write(self, spec, service_id=None, version=None, rollback=False):
         """The one place a service spec is sent: create (no SERVICE_ID) or update. Returns the answer."""
+        headers = self.write_headers(spec)
         if service_id is None:
-            return self.client.post('/services/create', data=spec) or {}
+            return self.client.post('/services/create', data=spec, headers=headers) or {}
         params = {'version': version}
         if rollback:
             params['rollback'] = 'previous'
-        return self.client.post('/services/%s/update' % service_id, data=spec, params=params) or {}
+        return self.client.post('/services/%s/update' % service_id, data=spec, params=params, headers=headers) or {}
+
+    def write_headers(self, spec):
+        """The registry credentials for SPEC's image (None when it is not from the registry of self.auth): the
+        manager stores them with the service and hands them to the workers that pull the image."""
+        image = ((spec or {}).get('TaskTemplate') or {}).get('ContainerSpec', {}).get('Image')
+        return _registry_auth.headers_for(image, self.auth) or None
 
     def remember_tasks(self, plans):
         """Before changing: the tasks each updated service runs now (one GET for all), so the wait can tell

@@ -406,6 +406,33 @@ options:
       - Restart every task even when nothing changed (C(docker service update --force)); always changed.
     type: bool
     default: false
+  registry_auth:
+    description:
+      - Credentials of a private registry, for every service of the call whose image comes from it, sent
+        with the create/update (what C(docker service create --with-registry-auth) does), so the manager
+        keeps them with the service and the workers that run its tasks can pull the image, and with
+        O(resolve_image)'s digest lookup.
+      - Checked with the registry (through the manager's engine) before anything changes when an image of
+        the call comes from it, so a wrong password fails the run with a message naming the registry and the
+        user, and nothing is changed.
+      - Never shown (the password is C(no_log) and scrubbed from engine and registry errors); never sent with
+        an image of another registry. An image given as V(app:1) is Docker Hub's, not this registry's.
+      - An item that gives no O(image) (an update of other options) sends the credentials when the
+        service's image is from the registry, without checking them first.
+    type: dict
+    suboptions:
+      server:
+        description: The registry, as in image names (V(registry.example.com:5000)).
+        type: str
+        required: true
+      username:
+        description: The user.
+        type: str
+        required: true
+      password:
+        description: The password or token (from Ansible Vault).
+        type: str
+        required: true
   wait:
     description:
       - Return only when the service has converged. For a change, that is when Docker's rolling update is
@@ -464,6 +491,17 @@ EXAMPLES = r'''
     limits: {cpus: 0.5, memory: 128M}
     env: {APP_ENV: production}
     update_config: {parallelism: 1, failure_action: rollback, order: start-first}
+
+- name: A service whose image comes from a private registry (docker service create --with-registry-auth)
+  swarmops.swarm.swarm_service:
+    name: api
+    image: registry.example.com:5000/team/api:3.2
+    replicas: 2
+    resolve_image: true
+    registry_auth:
+      server: registry.example.com:5000
+      username: deploy
+      password: "{{ vault_registry_password }}"
 
 - name: A monitoring agent on every node
   swarmops.swarm.swarm_service:
@@ -591,6 +629,7 @@ from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.swarmops.swarm.plugins.module_utils._engine import (
     ENGINE_ARGUMENT_SPEC, EngineClient, EngineError)
+from ansible_collections.swarmops.swarm.plugins.module_utils import _registry_auth
 from ansible_collections.swarmops.swarm.plugins.module_utils import swarm_spec
 from ansible_collections.swarmops.swarm.plugins.module_utils.swarm_service import Converger, RecreateFailed
 
@@ -675,6 +714,7 @@ def argument_spec():
         wait=dict(type='bool', default=True),
         wait_timeout=dict(type='int', default=120),
         wait_stable=dict(type='int', default=5),
+        registry_auth=dict(type='dict', options=copy.deepcopy(_registry_auth.AUTH_OPTIONS), no_log=False),
     )
     spec.update(ENGINE_ARGUMENT_SPEC)
     return spec
@@ -776,11 +816,22 @@ def main():
         except swarm_spec.SpecError as exc:
             prefix = '' if module.params['services'] is None else 'service %s: ' % item.get('name')
             module.fail_json(msg=prefix + to_native(exc))
+    try:
+        auth = _registry_auth.validate(module.params['registry_auth'])
+    except _registry_auth.RegistryAuthError as exc:
+        module.fail_json(msg=to_native(exc))
     client = EngineClient.from_module(module)
-    converger = Converger(client, check_mode=module.check_mode)
+    converger = Converger(client, check_mode=module.check_mode, auth=auth)
     started = time.time()
     plans = []
     try:
+        if _registry_auth.used_by([f.get('image') for f in fields], auth):
+            # Before the first read: a wrong password fails here, with the registry's answer, not later as
+            # a digest that cannot be resolved or tasks that cannot pull.
+            try:
+                _registry_auth.check(client, auth, EngineError)
+            except _registry_auth.RegistryAuthError as exc:
+                module.fail_json(msg=to_native(exc), changed=False)
         converger.load_services([item['name'] for item in items])
         for item, item_fields in zip(items, fields):
             try:
@@ -799,7 +850,7 @@ def main():
     except EngineError as exc:
         done = [p['name'] for p in plans if p.get('id') and p.get('action')]
         module.fail_json(msg='Docker engine error: %s%s' % (
-            exc, ' (already changed: %s)' % ', '.join(done) if done else ''))
+            _registry_auth.scrub(exc, auth), ' (already changed: %s)' % ', '.join(done) if done else ''))
     results = [service_result(plan) for plan in plans]
     elapsed = round(time.time() - started, 2)
     failed = [r for r in results if r.get('failed')]

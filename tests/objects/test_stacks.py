@@ -85,6 +85,8 @@ def test_worker_pulls_from_the_authenticated_registry(lab):
         return {'name': 'objreg', 'compose': [app], 'wait_timeout': 120,
                 'registry_auth': {'server': REGISTRY, 'username': user, 'password': secret}}
 
+    # An earlier test's task may have pulled it here: the worker must start without a copy.
+    lab.nodes['obj-w2'].sh('docker image rm %s >/dev/null 2>&1 || true' % REGISTRY_IMAGE)
     assert lab.nodes['obj-w2'].sh('docker image inspect %s' % REGISTRY_IMAGE, check=False).returncode != 0
     refused, deployed, again = lab.steps((STACK, args(wrong)), (STACK, args(password)), (STACK, args(password)),
                                          verbosity=3)

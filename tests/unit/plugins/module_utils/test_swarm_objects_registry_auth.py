@@ -111,3 +111,49 @@ def test_the_client_is_the_engine_client_for_everything_else():
     assert client.api_version == '1.41'
     assert client.api_at_least((1, 41)) and not client.api_at_least((1, 44))
     assert client.local_node_state({'Swarm': {'LocalNodeState': 'active'}}) == 'active'
+
+
+# ---- swarm_service's own credentials (Converger with auth) ------------------------------------------------
+
+class DistributionRecorder(Recorder):
+    """A manager whose GET /distribution answers a digest, or fails with ERROR (quoting what it was sent)."""
+
+    def get(self, path, params=None, headers=None):
+        self.calls.append((path, headers))
+        if self.error:
+            raise self.error
+        return {'Descriptor': {'digest': 'sha256:' + 'a' * 64}}
+
+
+def test_the_service_converger_sends_the_credentials_with_writes_of_that_registrys_images_only():
+    from ansible_collections.swarmops.swarm.plugins.module_utils.swarm_service import Converger
+    recorder = Recorder()
+    converger = Converger(recorder, auth=AUTH)
+    converger.write(service_body('registry.example.com:5000/app:1'))
+    converger.write(service_body('registry.example.com:5000/app:2'), service_id='abc', version=7)
+    converger.write(service_body('nginx:1'), service_id='def', version=2)
+    Converger(recorder).write(service_body('registry.example.com:5000/app:1'))
+    assert recorder.calls == [('/services/create', {'X-Registry-Auth': ra.header(AUTH)}),
+                              ('/services/abc/update', {'X-Registry-Auth': ra.header(AUTH)}),
+                              ('/services/def/update', None), ('/services/create', None)]
+
+
+def test_resolve_image_asks_the_private_registry_with_the_credentials_and_never_quotes_the_password():
+    from ansible_collections.swarmops.swarm.plugins.module_utils.swarm_service import Converger
+    from ansible_collections.swarmops.swarm.plugins.module_utils import swarm_spec
+    from ansible_collections.swarmops.swarm.plugins.module_utils._engine import EngineError
+    recorder = DistributionRecorder()
+    pinned = Converger(recorder, auth=AUTH).resolve_image('registry.example.com:5000/app:1')
+    assert pinned == 'registry.example.com:5000/app:1@sha256:' + 'a' * 64
+    assert recorder.calls == [('/distribution/registry.example.com:5000/app:1/json',
+                               {'X-Registry-Auth': ra.header(AUTH)})]
+    failing = DistributionRecorder(EngineError('unauthorized: pa55-w0rd is wrong', status=401))
+    with pytest.raises(swarm_spec.SpecError) as err:
+        Converger(failing, auth=AUTH).resolve_image('registry.example.com:5000/app:1')
+    assert 'pa55-w0rd' not in str(err.value) and 'unauthorized' in str(err.value)
+
+
+def test_the_login_is_checked_only_when_an_image_of_the_call_comes_from_the_registry():
+    assert ra.used_by(['nginx', 'registry.example.com:5000/app:1'], AUTH)
+    assert not ra.used_by(['nginx', None, 'registry.example.com/app:1'], AUTH)
+    assert not ra.used_by(['registry.example.com:5000/app:1'], None)
