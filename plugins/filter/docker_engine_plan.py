@@ -31,6 +31,10 @@ options:
       (the source, drop-in and daemon.json paths), as C(roles/docker/vars/main.yml) assembles them.
     type: dict
     required: true
+  base_dir:
+    description: The directory a relative C(src) of C(docker_registry_ca_certs) is read from, on the controller
+      (the role passes the playbook's directory).
+    type: str
   madison:
     description: Versions on offer (newest first, as RV(swarmops.swarm.docker_engine_info#module:madison)) that
       replace those the first read found, after the apt cache was refreshed.
@@ -53,13 +57,27 @@ _value:
   type: dict
 '''
 
+import io
+import os
+
 from ansible.errors import AnsibleFilterError
 from ansible_collections.swarmops.swarm.plugins.plugin_utils.docker_engine import PlanError, plan
 
 
-def docker_engine_plan(probe, settings, madison=None):
+def controller_reader(base_dir):
+    """Reads a file on the controller (a relative path from BASE_DIR): a registry CA certificate's src."""
+    def read(path):
+        path = os.path.expanduser(path)
+        if not os.path.isabs(path):
+            path = os.path.join(base_dir or os.getcwd(), path)
+        with io.open(path, encoding='utf-8') as handle:
+            return handle.read()
+    return read
+
+
+def docker_engine_plan(probe, settings, madison=None, base_dir=None):
     try:
-        return plan(probe, settings, madison)
+        return plan(probe, settings, madison, read=controller_reader(base_dir))
     except PlanError as exc:
         raise AnsibleFilterError('swarmops.swarm.docker: %s' % exc)
     except KeyError as exc:

@@ -13,6 +13,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import base64
+import binascii
 import hashlib
 import json
 import posixpath
@@ -144,6 +146,97 @@ def validate(settings):
         _text(where + '.name', archive['name'], re.compile(r'^[A-Za-z0-9][A-Za-z0-9._/:@-]*$'), 'an image name')
         if archive.get('url'):
             _url(where + '.url', archive['url'], KEY_SCHEMES + ('ftp',))
+
+
+# ---- registry CA certificates -------------------------------------------------------------------------
+
+CERTS_D = '/etc/docker/certs.d'
+# host[:port] as in image names: DNS labels (no empty one, so no '..') or an IPv4 address, an optional port;
+# no '/', so the directory under certs.d is exactly one level deep.
+REGISTRY = re.compile(r'^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*(:[0-9]{1,5})?$')
+PEM_BLOCK = re.compile(r'-----BEGIN CERTIFICATE-----\r?\n([A-Za-z0-9+/=\r\n]+?)-----END CERTIFICATE-----')
+
+
+def _pem_certificates(where, content):
+    """CONTENT is one or more PEM certificates and nothing else (whitespace aside): the canonical text, else
+    PlanError naming WHERE. Each block must decode to a DER SEQUENCE (what a certificate is)."""
+    if not isinstance(content, str):
+        raise PlanError('%s must be a string holding a PEM certificate' % where)
+    blocks = list(PEM_BLOCK.finditer(content))
+    if not blocks:
+        raise PlanError('%s is not a PEM certificate (no -----BEGIN CERTIFICATE----- ... -----END CERTIFICATE----- '
+                        'block)' % where)
+    if PEM_BLOCK.sub('', content).strip():
+        raise PlanError('%s holds something besides PEM certificates (a private key or other text?); give only '
+                        'the CA certificate(s)' % where)
+    canonical = []
+    for block in blocks:
+        body = re.sub(r'\s', '', block.group(1))
+        try:
+            der = base64.b64decode(body.encode('ascii'), validate=True) if body else b''
+        except (binascii.Error, ValueError):
+            der = b''
+        if len(der) < 64 or der[0:1] != b'\x30':
+            raise PlanError('%s holds a CERTIFICATE block that is not a DER certificate in base64' % where)
+        lines = [body[i:i + 64] for i in range(0, len(body), 64)]
+        canonical.append('-----BEGIN CERTIFICATE-----\n%s\n-----END CERTIFICATE-----\n' % '\n'.join(lines))
+    return ''.join(canonical)
+
+
+def registry_ca_certs(items, read=None):
+    """docker_registry_ca_certs -> [{registry, directory, path, content}], every item checked, naming the variable.
+
+    Each item is {registry: "host[:port]", content: PEM} or {registry, src: a file on the controller}; READ(src)
+    returns a src file's text (the filter passes a reader of controller files; None refuses src).
+    """
+    name = 'docker_registry_ca_certs'
+    if not isinstance(items, (list, tuple)):
+        raise PlanError('%s must be a list of {registry, content} or {registry, src}' % name)
+    result, seen = [], set()
+    for index, item in enumerate(items):
+        where = '%s[%d]' % (name, index)
+        if not isinstance(item, dict):
+            raise PlanError('%s must be a mapping with registry and content (or src)' % where)
+        unknown = sorted(str(key) for key in item if key not in ('registry', 'content', 'src'))
+        if unknown:
+            raise PlanError('%s: unknown key(s) %s; it has registry and content or src' % (where, ', '.join(unknown)))
+        registry = item.get('registry')
+        if not isinstance(registry, str) or not REGISTRY.match(registry) or len(registry) > 253:
+            raise PlanError('%s.registry must be host or host:port, as in image names (registry.example.com:5000): '
+                            '%r' % (where, registry))
+        port = registry.rpartition(':')[2] if ':' in registry else ''
+        if port and not 0 < int(port) < 65536:
+            raise PlanError('%s.registry: port %s is out of range' % (where, port))
+        if registry in seen:
+            raise PlanError('%s.registry: %s is listed twice' % (where, registry))
+        seen.add(registry)
+        if ('content' in item) == ('src' in item):
+            raise PlanError('%s needs exactly one of content (the PEM text) or src (a file on the controller)' % where)
+        if 'src' in item:
+            if not isinstance(item['src'], str) or not item['src']:
+                raise PlanError('%s.src must be a path on the controller' % where)
+            if read is None:
+                raise PlanError('%s.src: no reader of controller files' % where)
+            try:
+                content = read(item['src'])
+            except (IOError, OSError, UnicodeDecodeError) as exc:
+                raise PlanError('%s.src: cannot read %s on the controller: %s' % (where, item['src'], exc))
+            content = _pem_certificates('%s.src (%s)' % (where, item['src']), content)
+        else:
+            content = _pem_certificates('%s.content' % where, item['content'])
+        directory = posixpath.join(CERTS_D, registry)
+        result.append({'registry': registry, 'directory': directory, 'path': posixpath.join(directory, 'ca.crt'),
+                       'content': content})
+    return result
+
+
+def ca_plan(files, cas):
+    """{directories, write}: the certs.d directories (parents first) and the ca.crt files that are missing or
+    differ (content, owner, mode). dockerd reads certs.d on every pull and push: a new CA needs no restart."""
+    wanted = (['/etc/docker', CERTS_D] if cas else []) + [ca['directory'] for ca in cas]
+    return {'directories': [path for path in wanted if not _attributes_ok(files.get(path) or {}, 'directory', '0755')],
+            'write': [{'path': ca['path'], 'content': ca['content']} for ca in cas
+                      if _differs(files.get(ca['path']) or {}, _sha256(ca['content']), '0644')]}
 
 
 def fingerprint(settings):
@@ -286,13 +379,15 @@ def _packages(probe, s, madison, source_changes, reasons):
     }
 
 
-def plan(probe, settings, madison=None):
+def plan(probe, settings, madison=None, read=None):
     """What applying the role changes on the host PROBE describes (the filter docker_engine_plan documents it).
 
-    MADISON (versions on offer, newest first) replaces the probe's after the apt cache was refreshed.
+    MADISON (versions on offer, newest first) replaces the probe's after the apt cache was refreshed. READ
+    returns the text of a file on the controller (docker_registry_ca_certs' src).
     Raises PlanError, naming the variable, for settings the role refuses.
     """
     validate(settings)
+    cas = registry_ca_certs(settings['docker_registry_ca_certs'], read)
     s, paths, check_mode = settings, settings['paths'], bool(settings['check_mode'])
     files, services, engine = probe['files'], probe['services'], probe['engine']
     repository, key_url, release, arch = _where(probe, s)
@@ -333,6 +428,8 @@ def plan(probe, settings, madison=None):
     directories = [posixpath.dirname(keyring_path)] + (['/etc/docker'] if config else []) \
         + ([posixpath.dirname(paths['dropin'])] if dropin else [])
     directories = [path for path in directories if not _attributes_ok(files.get(path) or {}, 'directory', '0755')]
+    ca = ca_plan(files, cas)
+    reasons.extend('registry CA %s' % item['path'] for item in ca['write'])
     if directories:
         reasons.append('directories (root, 0755): %s' % ', '.join(directories))
 
@@ -391,6 +488,7 @@ def plan(probe, settings, madison=None):
         'directories': directories,
         'dropin': {'action': dropin_action, 'path': paths['dropin'], 'names': sorted(environment)},
         'daemon_json': {'write': config_write, 'path': paths['daemon_json'], 'content': config},
+        'ca': ca,
         # A drop-in written before the engine's first install needs no restart: the package starts it afterwards.
         'config_restart': config_changes or (engine_installed and dropin_content_changes),
         'conflicts': packages['conflicts'],

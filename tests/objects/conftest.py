@@ -3,7 +3,8 @@ registry attached to it, and playbooks run against it by ansible-playbook over t
 
 Lab: obj-m1 (manager, bookworm: engine 20.10), obj-w1 (worker, bookworm), obj-w2 (worker, trixie: engine 26.1)
 on network swarmops-obj (10.213.100.0/24); container swarmops-registry (tests/testbed/registry.sh) attached
-to it, its CA installed in every node's engine (certs.d), the service image loaded on every node.
+to it, its CA installed in every node's engine (certs.d) by the docker role's registry_ca entry point, the
+service image loaded on every node.
 
 Every playbook run's whole output (stdout and stderr, at the verbosity asked) is kept in `Lab.outputs`;
 the suite's last test asserts that no secret value of the suite appears in any of them.
@@ -185,6 +186,15 @@ class Lab(object):
         self.manager.sh('docker service rm %s >/dev/null 2>&1 || true' % ' '.join(names))
 
 
+def trust_registry_play(certs=None, check=False, hosts='all'):
+    """The docker role's registry_ca entry point; by default the test bed registry's CA, from its file."""
+    certs = certs if certs is not None else [{'registry': REGISTRY, 'src': str(CACHE / 'registry' / 'ca.crt')}]
+    return {'name': 'registry CA%s' % (' (check)' if check else ''), 'hosts': hosts, 'gather_facts': False,
+            'check_mode': check, 'vars': {'docker_registry_ca_certs': certs},
+            'tasks': [{'name': 'registry CA', 'ansible.builtin.include_role': {
+                'name': 'swarmops.swarm.docker', 'tasks_from': 'registry_ca'}}]}
+
+
 def start(node):
     for attempt in (1, 2):  # a loaded machine sometimes misses systemd's start-up window once
         try:
@@ -246,13 +256,15 @@ def lab(tmp_path_factory):
                                check=True, capture_output=True)
         started = list(pool.map(start, nodes))
         registry.result()
-    subprocess.run(['bash', str(TESTBED / 'registry.sh'), 'trust'] + [n.name for n in nodes], check=True)
     manager, workers = started[0], started[1:]
     manager.sh('docker swarm init --advertise-addr %s >/dev/null' % manager.ip)
     token = manager.sh('docker swarm join-token -q worker').stdout.strip()
     for worker in workers:
         worker.sh('docker swarm join --token %s %s:2377 >/dev/null' % (token, manager.ip))
     lab = Lab(tmp_path_factory.mktemp('objects'), started)
+    # The registry's CA, as an operator installs it: the docker role's registry_ca entry point.
+    trusted = lab.playbook(None, plays=[trust_registry_play()])
+    assert trusted.rc == 0 and trusted.changed() >= 3, trusted.output[-3000:]
     lab.wait_for(lambda: manager.sh("docker node ls --format '{{.Status}}'").stdout.split().count('Ready') == 3,
                  'three Ready nodes')
     yield lab

@@ -38,7 +38,7 @@ def settings(**changes):
         'docker_service_environment': {'HTTPS_PROXY': 'http://user:s3cr%t@proxy:3128'},
         'docker_swarm_member': False, 'docker_users': ['operator'], 'docker_install_python_sdk': True,
         'docker_image_archives': [{'name': 'swarmops/busybox:local', 'url': 'http://swarmops-mirror/images/busybox.tar'}],
-        'docker_engine_wait_timeout': 60, 'check_mode': False, 'paths': PATHS,
+        'docker_registry_ca_certs': [], 'docker_engine_wait_timeout': 60, 'check_mode': False, 'paths': PATHS,
     }
     values.update(changes)
     return values
@@ -391,3 +391,81 @@ def test_the_plan_does_not_change_its_input():
     before = (copy.deepcopy(probe), copy.deepcopy(s))
     docker_engine_plan(probe, s)
     assert (probe, s) == before
+
+
+# ---- registry CA certificates (docker_registry_ca_certs) ---------------------------------------------
+
+CA = '''-----BEGIN CERTIFICATE-----
+MIIBlzCCAT2gAwIBAgIUJjHfbtu+leqnC4oXPjkgBa3lD7AwCgYIKoZIzj0EAwIw
+IDEeMBwGA1UEAwwVc3dhcm1vcHMtdW5pdC10ZXN0LWNhMCAXDTI2MTEzMDE5MTEz
+M1oYDzIxMjYxMTA2MTkxMTMzWjAgMR4wHAYDVQQDDBVzd2FybW9wcy11bml0LXRl
+c3QtY2EwWTATBgcqhkjOPQIBBggqhkjOPQMBBwNCAAR2LfV4cfsjR+KLcT88JmBi
+4bpl8/IRjPeiPC0EdlfmsLTCxW4vuKT/ul0QMCG+rYIpIspqEONqnTRA8g1erEkH
+o1MwUTAdBgNVHQ4EFgQUyI0DL+85AS8jcWJNaTqeT3pLZlAwHwYDVR0jBBgwFoAU
+yI0DL+85AS8jcWJNaTqeT3pLZlAwDwYDVR0TAQH/BAUwAwEB/zAKBggqhkjOPQQD
+AgNIADBFAiBxNarf4ylvqOOriy18pgjh4/fCmr91Wl3UuVT06TkDogIhANMf51cf
+s6eYgJVaV9bvbsa+ABWOOnHVjs6btk49pars
+-----END CERTIFICATE-----
+'''
+CA_PATH = '/etc/docker/certs.d/registry.example.com:5000/ca.crt'
+
+
+def with_ca(probe, ca_file=None, directories=True):
+    probe['files']['/etc/docker/certs.d'] = DIRECTORY if directories else ABSENT
+    probe['files']['/etc/docker/certs.d/registry.example.com:5000'] = DIRECTORY if directories else ABSENT
+    probe['files'][CA_PATH] = ca_file or ABSENT
+    return probe
+
+
+def test_a_registry_ca_is_written_once_without_a_restart():
+    certs = [{'registry': 'registry.example.com:5000', 'content': CA}]
+    plan = docker_engine_plan(with_ca(converged(), directories=False), settings(docker_registry_ca_certs=certs))
+    assert plan['ca']['write'] == [{'path': CA_PATH, 'content': CA}]
+    assert plan['ca']['directories'] == ['/etc/docker/certs.d', '/etc/docker/certs.d/registry.example.com:5000']
+    assert plan['changed'] and not plan['restart'] and not plan['config_restart']
+    assert 'registry CA %s' % CA_PATH in plan['reasons']
+    done = docker_engine_plan(with_ca(converged(), file(CA)), settings(docker_registry_ca_certs=certs))
+    assert not done['changed'] and done['ca'] == {'directories': [], 'write': []}
+    # A file another tool wrote with other bytes, or the right bytes with a loose mode, is rewritten.
+    for found in (file(CA.replace('\n', '\r\n')), file(CA, '0666')):
+        assert docker_engine_plan(with_ca(converged(), found), settings(docker_registry_ca_certs=certs))['ca']['write']
+
+
+def test_a_src_certificate_is_read_on_the_controller_relative_to_the_playbook(tmp_path):
+    (tmp_path / 'files').mkdir()
+    (tmp_path / 'files' / 'ca.pem').write_text('\n' + CA.replace('\n', '\r\n') + '\n')
+    certs = [{'registry': 'registry.example.com:5000', 'src': 'files/ca.pem'}]
+    plan = docker_engine_plan(with_ca(converged()), settings(docker_registry_ca_certs=certs), base_dir=str(tmp_path))
+    assert plan['ca']['write'] == [{'path': CA_PATH, 'content': CA}]  # the canonical text, whatever the line ends
+    with pytest.raises(AnsibleFilterError) as err:
+        docker_engine_plan(with_ca(converged()), settings(docker_registry_ca_certs=[dict(certs[0], src='nope.pem')]),
+                           base_dir=str(tmp_path))
+    assert 'docker_registry_ca_certs[0].src: cannot read nope.pem on the controller' in str(err.value)
+
+
+KEY = '-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg\n-----END PRIVATE KEY-----\n'
+
+
+@pytest.mark.parametrize('certs, message', [
+    ({'registry': 'r', 'content': CA}, 'docker_registry_ca_certs must be a list'),
+    (['registry.example.com'], 'docker_registry_ca_certs[0] must be a mapping'),
+    ([{'registry': '../../../etc/ssl', 'content': CA}], 'docker_registry_ca_certs[0].registry must be host or'),
+    ([{'registry': 'registry.example.com/team', 'content': CA}], 'docker_registry_ca_certs[0].registry must be host'),
+    ([{'registry': '..', 'content': CA}], 'docker_registry_ca_certs[0].registry must be host'),
+    ([{'registry': 'reg\n.example.com', 'content': CA}], 'docker_registry_ca_certs[0].registry must be host'),
+    ([{'registry': 'registry.example.com:99999', 'content': CA}], 'port 99999 is out of range'),
+    ([{'registry': 'a.example.com', 'content': CA}, {'registry': 'a.example.com', 'content': CA}],
+     'docker_registry_ca_certs[1].registry: a.example.com is listed twice'),
+    ([{'registry': 'a.example.com'}], 'docker_registry_ca_certs[0] needs exactly one of content'),
+    ([{'registry': 'a.example.com', 'content': CA, 'src': 'ca.pem'}], 'needs exactly one of content'),
+    ([{'registry': 'a.example.com', 'content': CA, 'path': '/tmp'}], 'docker_registry_ca_certs[0]: unknown key(s) path'),
+    ([{'registry': 'a.example.com', 'content': 'hello'}], 'docker_registry_ca_certs[0].content is not a PEM certificate'),
+    ([{'registry': 'a.example.com', 'content': CA + KEY}], 'docker_registry_ca_certs[0].content holds something besides'),
+    ([{'registry': 'a.example.com', 'content': CA.replace('MIIB', 'AAAA')}], 'not a DER certificate in base64'),
+    ([{'registry': 'a.example.com', 'content': '-----BEGIN CERTIFICATE-----\nQUJD\n-----END CERTIFICATE-----\n'}],
+     'not a DER certificate'),
+])
+def test_bad_registry_ca_certs_are_refused_by_name_before_anything_changes(certs, message):
+    with pytest.raises(AnsibleFilterError) as err:
+        docker_engine_plan(converged(), settings(docker_registry_ca_certs=certs))
+    assert message in str(err.value)
