@@ -455,6 +455,51 @@ def summarize_service(service, tasks=None, ready_nodes=None):
     }
 
 
+# ---- swarm objects, like docker network/secret/config/stack ls ------------------------------------
+
+STACK_LABEL = 'com.docker.stack.namespace'
+
+
+def summarize_network(network):
+    """One line of `docker network ls` (a swarm-scoped network), with the options an overlay is made with."""
+    options = network.get('Options') or {}
+    return {'id': network.get('Id'), 'name': network.get('Name'), 'driver': network.get('Driver'),
+            'scope': network.get('Scope'), 'attachable': bool(network.get('Attachable')),
+            'internal': bool(network.get('Internal')), 'ingress': bool(network.get('Ingress')),
+            'encrypted': 'encrypted' in options, 'created': network.get('Created'),
+            'stack': (network.get('Labels') or {}).get(STACK_LABEL)}
+
+
+def summarize_object(item):
+    """One line of `docker secret ls` / `docker config ls`: ID, name, times and labels, never the value (a
+    config's Data is left out: its content may still be sensitive, and a listing has no use for it)."""
+    spec = item.get('Spec') or {}
+    return {'id': item.get('ID'), 'name': spec.get('Name'), 'created': item.get('CreatedAt'),
+            'updated': item.get('UpdatedAt'), 'labels': dict(spec.get('Labels') or {})}
+
+
+def summarize_stacks(services):
+    """`docker stack ls` from the services' stack label: [{name, services: [service names]}], by name."""
+    stacks = {}
+    for service in services:
+        spec = service.get('Spec') or {}
+        name = (spec.get('Labels') or {}).get(STACK_LABEL)
+        if name:
+            stacks.setdefault(name, []).append(spec.get('Name'))
+    return [{'name': name, 'services': sorted(names)} for name, names in sorted(stacks.items())]
+
+
+def summarize_objects(networks, secrets, configs, services):
+    """The swarm's objects for swarm_info's O(objects): swarm-scoped networks, secrets, configs and stacks."""
+    return {
+        'networks': sorted((summarize_network(n) for n in networks or [] if n.get('Scope') == 'swarm'),
+                           key=lambda n: n['name'] or ''),
+        'secrets': sorted((summarize_object(o) for o in secrets or []), key=lambda o: o['name'] or ''),
+        'configs': sorted((summarize_object(o) for o in configs or []), key=lambda o: o['name'] or ''),
+        'stacks': summarize_stacks(services or []),
+    }
+
+
 # ---- swarm_info filters and tasks ---------------------------------------------------------------
 
 def parse_label_selectors(selectors, option):

@@ -74,6 +74,13 @@ options:
         description: Service labels, each V(KEY) (any value) or V(KEY=VALUE).
         type: list
         elements: str
+  objects:
+    description:
+      - Also report the swarm's objects (managers only), like C(docker network ls --filter scope=swarm),
+        C(docker secret ls), C(docker config ls) and C(docker stack ls) - names, IDs and times, never a
+        secret's or config's value. Three more requests (four with O(services=false), for the stacks).
+    type: bool
+    default: false
   join_tokens:
     description: Return the join tokens (managers only). Secret - set C(no_log) on the task.
     type: bool
@@ -114,6 +121,14 @@ EXAMPLES = r'''
   ansible.builtin.assert:
     that: swarm_status.has_quorum
     fail_msg: "{{ swarm_status.managers_reachable }} of {{ swarm_status.managers_total }} managers reachable"
+
+# docker network ls, docker secret ls, docker config ls, docker stack ls (names and times, no values)
+- name: Read the swarm's objects
+  swarmops.swarm.swarm_info:
+    nodes: false
+    services: false
+    objects: true
+  register: swarm_objects
 
 # docker swarm join-token worker
 - name: Read the join tokens on a live manager
@@ -282,6 +297,83 @@ fault_tolerance:
   description: How many managers may fail while the quorum holds.
   returned: always
   type: int
+networks:
+  description: The swarm-scoped networks (C(ingress) and the overlays), by name. O(objects=true) on a manager.
+  returned: O(objects=true) on a manager
+  type: list
+  elements: dict
+  contains:
+    id:
+      description: "Network ID."
+      type: str
+    name:
+      description: "Network name."
+      type: str
+    driver:
+      description: "Driver (C(overlay))."
+      type: str
+    scope:
+      description: "C(swarm)."
+      type: str
+    attachable:
+      description: "Whether containers can attach."
+      type: bool
+    internal:
+      description: "Whether it has no route outside."
+      type: bool
+    ingress:
+      description: "Whether it is the routing mesh's network."
+      type: bool
+    encrypted:
+      description: "Whether the data plane is encrypted (IPsec)."
+      type: bool
+    created:
+      description: "When it was created (RFC 3339)."
+      type: str
+    stack:
+      description: "The stack it belongs to (null for none)."
+      type: str
+secrets:
+  description: The secrets (never their values), by name. O(objects=true) on a manager.
+  returned: O(objects=true) on a manager
+  type: list
+  elements: dict
+  contains:
+    id:
+      description: "Secret ID."
+      type: str
+    name:
+      description: "Secret name (a versioned one is C(NAME_v<N>))."
+      type: str
+    created:
+      description: "When it was created (RFC 3339)."
+      type: str
+    updated:
+      description: "When it was last updated (RFC 3339)."
+      type: str
+    labels:
+      description: "Its labels."
+      type: dict
+configs:
+  description: The configs (without their content), by name, with the same keys as RV(secrets). O(objects=true) on a
+    manager.
+  returned: O(objects=true) on a manager
+  type: list
+  elements: dict
+stacks:
+  description: The stacks, from the services' C(com.docker.stack.namespace) label, by name. O(objects=true) on a
+    manager.
+  returned: O(objects=true) on a manager
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: "Stack name."
+      type: str
+    services:
+      description: "Names of its services."
+      type: list
+      elements: str
 join_tokens:
   description: The join tokens. Secret.
   returned: O(join_tokens=true) on a manager
@@ -307,7 +399,7 @@ from ansible_collections.swarmops.swarm.plugins.module_utils._engine import (
     ENGINE_ARGUMENT_SPEC, EngineClient, EngineError)
 from ansible_collections.swarmops.swarm.plugins.module_utils.swarm_cluster import (
     SwarmInputError, filter_nodes, filter_services, parse_label_selectors, quorum_summary, redact,
-    summarize_cluster, summarize_node, summarize_service, summarize_swarm, tasks_by_service)
+    summarize_cluster, summarize_node, summarize_objects, summarize_service, summarize_swarm, tasks_by_service)
 
 # GET /services?status=true (ServiceStatus with running/desired counts) exists since API 1.41.
 SERVICE_STATUS_API = (1, 41)
@@ -332,6 +424,7 @@ def main():
         service_filters=dict(type='dict', options=dict(
             names=dict(type='list', elements='str'),
             labels=dict(type='list', elements='str'))),
+        objects=dict(type='bool', default=False),
         join_tokens=dict(type='bool', default=False, no_log=False),
         unlock_key=dict(type='bool', default=False, no_log=False),
     )
@@ -369,11 +462,12 @@ def collect(params, client):
         kept = filter_nodes(raw_nodes, filters.get('role'), filters.get('labels'), filters.get('hostnames'))
         result['nodes'] = sorted((summarize_node(n) for n in kept),
                                  key=lambda n: (n['role'] != 'manager', n['hostname'] or '', n['id']))
+    all_services = None
     if params['services'] or params['tasks']:
         filters = params['service_filters'] or {}
         with_status = api_at_least(client.api_version, SERVICE_STATUS_API)
-        services = client.get('/services', params={'status': 'true'} if with_status else None) or []
-        services = filter_services(services, filters.get('names'), filters.get('labels'))
+        all_services = client.get('/services', params={'status': 'true'} if with_status else None) or []
+        services = filter_services(all_services, filters.get('names'), filters.get('labels'))
         tasks = None
         if services and (params['tasks'] or not with_status):
             ids = [s['ID'] for s in services]
@@ -388,6 +482,12 @@ def collect(params, client):
                 summary['tasks'] = per_service.get(service['ID'], []) if tasks is not None else []
             summaries.append(summary)
         result['services'] = sorted(summaries, key=lambda s: s['name'] or '')
+    if params['objects']:
+        if all_services is None:
+            all_services = client.get('/services') or []
+        result.update(summarize_objects(
+            client.get('/networks', params={'filters': json.dumps({'scope': ['swarm']})}) or [],
+            client.get('/secrets') or [], client.get('/configs') or [], all_services))
     if params['join_tokens'] or params['unlock_key']:
         raw = client.swarm()
         if params['join_tokens']:

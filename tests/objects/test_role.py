@@ -1,15 +1,16 @@
 """The swarm_objects role, from inventory variables: a network, a secret (from a vaulted-style variable), a
 config and a stack whose service uses all three and an image from the authenticated registry. A bad object
 stops the run before anything changes; --check predicts a fresh deploy; a re-run and --check --diff change
-nothing; a rotated secret rolls the stack's service and leaves the stack task unchanged; no secret value in
-any output, at -vvv, with the default callback as an operator reads it. (Removal through the role is each
+nothing; a rotated secret rolls the stack's service and leaves the stack task unchanged; playbooks/status.yml
+lists the network, the secret's and config's current versions and the stack like the CLI's ls commands; no secret
+value in any output, at -vvv, with the default callback as an operator reads it. (Removal through the role is each
 module's state absent, tested with the modules.)"""
 
 import json
 import re
 import uuid
 
-from conftest import REGISTRY, REGISTRY_IMAGE
+from conftest import REGISTRY, REGISTRY_IMAGE, REPO_ROOT
 
 ROLE = [{'role': 'swarmops.swarm.swarm_objects'}]
 APP = {'image': REGISTRY_IMAGE, 'command': 'sleep 3600', 'init': True, 'stop_grace_period': '1s',
@@ -81,4 +82,15 @@ def test_role_converges_every_kind_and_keeps_values_out_of_the_output(lab):
     assert '"service": "objrole_app"' in shown.output and '"to": "obj_role_secret_v2"' in shown.output
     lab.wait_for(lambda: lab.read_in_task('objrole_app', 'cat /run/secrets/obj_role_secret') == second,
                  'the rotated value in the stack\'s service')
+
+    # playbooks/status.yml, as an operator runs it: the objects this test made, the secret at its current version.
+    status = lab.playbook(None, inventory=good, text_output=True,
+                          plays=[{'import_playbook': str(REPO_ROOT / 'playbooks' / 'status.yml')}])
+    assert status.rc == 0, status.output[-3000:]
+    report = status.output
+    assert re.search(r'"[0-9a-z]{12} +obj-rolenet +overlay +swarm"', report), report[-3000:]
+    assert re.search(r'"[0-9a-z]{25} +obj_role_secret_v2 +\d{4}-\d\d-\d\d \d\d:\d\d:\d\d', report), report[-3000:]
+    assert 'obj_role_secret_v1 ' not in report  # pruned after the rotation
+    assert re.search(r'"[0-9a-z]{25} +obj_role_conf_v1 ', report) and re.search(r'"objrole +1"', report), report[-3000:]
+    assert report.count('TASK [swarmops.swarm.swarm_status : Read the swarm\'s objects for the report]') == 1
     lab.assert_never_shown(first, second, key, password)

@@ -349,3 +349,26 @@ def test_summarize_swarm_inactive_and_manager():
                                             'Cluster': {'ID': 'c1', 'CreatedAt': 't'},
                                             'RemoteManagers': [{'Addr': '10.0.0.1:2377'}]}})
     assert (manager['role'], manager['cluster_id'], manager['remote_managers']) == ('manager', 'c1', ['10.0.0.1:2377'])
+
+
+# ---- swarm objects (swarm_info objects: true) ---------------------------------------------------------
+
+def test_objects_listed_like_the_cli_without_values():
+    networks = [{'Id': 'n1', 'Name': 'web', 'Driver': 'overlay', 'Scope': 'swarm', 'Attachable': True,
+                 'Options': {'encrypted': ''}, 'Labels': {'com.docker.stack.namespace': 'shop'}},
+                {'Id': 'n0', 'Name': 'ingress', 'Driver': 'overlay', 'Scope': 'swarm', 'Ingress': True},
+                {'Id': 'b', 'Name': 'bridge', 'Driver': 'bridge', 'Scope': 'local'}]
+    secrets = [{'ID': 's2', 'CreatedAt': 't2', 'UpdatedAt': 't2', 'Spec': {'Name': 'db_v2', 'Data': 'c2VjcmV0'}},
+               {'ID': 's1', 'CreatedAt': 't1', 'UpdatedAt': 't1', 'Spec': {'Name': 'api_v1', 'Labels': {'a': 'b'}}}]
+    configs = [{'ID': 'c1', 'CreatedAt': 't3', 'UpdatedAt': 't3', 'Spec': {'Name': 'conf_v1', 'Data': 'bW9kZT0x'}}]
+    services = [{'Spec': {'Name': 'shop_web', 'Labels': {'com.docker.stack.namespace': 'shop'}}},
+                {'Spec': {'Name': 'shop_db', 'Labels': {'com.docker.stack.namespace': 'shop'}}},
+                {'Spec': {'Name': 'alone', 'Labels': {}}}]
+    objects = sc.summarize_objects(networks, secrets, configs, services)
+    assert [n['name'] for n in objects['networks']] == ['ingress', 'web']
+    assert objects['networks'][1]['encrypted'] and objects['networks'][1]['stack'] == 'shop'
+    assert objects['networks'][0]['ingress'] and not objects['networks'][0]['encrypted']
+    assert [s['name'] for s in objects['secrets']] == ['api_v1', 'db_v2']
+    assert objects['secrets'][1] == {'id': 's2', 'name': 'db_v2', 'created': 't2', 'updated': 't2', 'labels': {}}
+    assert 'bW9kZT0x' not in repr(objects) and 'c2VjcmV0' not in repr(objects)
+    assert objects['stacks'] == [{'name': 'shop', 'services': ['shop_db', 'shop_web']}]
