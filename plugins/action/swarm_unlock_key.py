@@ -17,6 +17,7 @@ import tempfile
 
 from ansible.errors import AnsibleError
 from ansible.module_utils.common.text.converters import to_bytes, to_text
+from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.parsing.vault import VaultLib, is_encrypted, match_encrypt_secret
 from ansible.plugins.action import ActionBase
 
@@ -24,6 +25,8 @@ from ansible_collections.swarmops.swarm.plugins.module_utils._swarm_unlock impor
     CustodyError, candidates, empty_store, key_sha256, next_store, parse_store, render_store)
 
 MODULE = 'swarmops.swarm.swarm_unlock_key'
+NO_SECRET = ('swarm_unlock_key keeps the unlock key encrypted with ansible-vault, but this run has no vault secret: run '
+             'the playbook with --vault-id, --vault-password-file or --ask-vault-pass (or set ANSIBLE_VAULT_PASSWORD_FILE)')
 
 
 class ActionModule(ActionBase):
@@ -40,7 +43,11 @@ class ActionModule(ActionBase):
         path = os.path.abspath(os.path.expanduser(to_text(path)))
         try:
             vault, vault_id, secret = self._vault_secret(args.get('vault_id'))
-            store = self._read(path, vault)
+            if vault is None and (os.path.exists(path) or boolean(args.get('rotate', False), strict=False)):
+                # Reading the file, or a rotation whose new key must be stored: both need the secret, and are
+                # refused before the manager is touched.
+                raise AnsibleError(NO_SECRET)
+            store = self._read(path, vault) if vault is not None else empty_store()
             self._check_writable(path)
         except (AnsibleError, CustodyError) as exc:
             # Before the module ran: nothing on the swarm or on disk has changed.
@@ -69,6 +76,8 @@ class ActionModule(ActionBase):
             new_store, reason = True, 'the key would be rotated'
         result['key_file'] = {'path': path, 'changed': bool(new_store), 'reason': reason}
         before = {'key_file': 'cluster %s, key %s' % (store['cluster_id'], (key_sha256(store['current']) or 'none')[:12])}
+        if new_store and vault is None:
+            return dict(result, failed=True, msg='autolock is on, and its unlock key must be kept: ' + NO_SECRET)
         if new_store:
             result['changed'] = True
             if new_store is not True:
@@ -88,11 +97,10 @@ class ActionModule(ActionBase):
 
     # ---- the vault ---------------------------------------------------------------------------------
     def _vault_secret(self, vault_id):
+        """(VaultLib, vault ID, secret) to encrypt with; (None, None, None) when the run has no vault secret."""
         secrets = getattr(getattr(self._loader, '_vault', None), 'secrets', None) or []
         if not secrets:
-            raise AnsibleError('swarm_unlock_key keeps the unlock key encrypted with ansible-vault, but this run has no '
-                               'vault secret: run the playbook with --vault-id, --vault-password-file or '
-                               '--ask-vault-pass (or set ANSIBLE_VAULT_PASSWORD_FILE)')
+            return None, None, None
         match = match_encrypt_secret(secrets, vault_id or None)
         if not match:
             raise AnsibleError('no vault secret to encrypt the key file with')

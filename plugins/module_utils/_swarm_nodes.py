@@ -14,8 +14,7 @@ __metaclass__ = type
 
 import copy
 
-from ansible_collections.swarmops.swarm.plugins.module_utils.swarm_cluster import (
-    manager_status, quorum_after_removal, summarize_node)
+from ansible_collections.swarmops.swarm.plugins.module_utils.swarm_cluster import manager_status, summarize_node
 
 ROLES = ('worker', 'manager')
 AVAILABILITIES = ('active', 'pause', 'drain')
@@ -56,6 +55,29 @@ def describe(node):
     """'hostname (ID, state, address)' for messages."""
     return '%s (%s, %s%s)' % (node_hostname(node) or '?', node.get('ID'), node_state(node),
                               ', %s' % node_addr(node) if node_addr(node) else '')
+
+
+def quorum_after_demotion(nodes, node_id):
+    """(ok, explanation): would the managers keep a quorum once NODE_ID is no longer one of them?
+
+    The quorum is the one of the smaller swarm (a majority of the managers that remain), as swarmkit itself
+    counts it: going from two managers to one is safe when both answer; demoting a reachable manager while
+    another is unreachable may not be, and demoting the last manager never is.
+    """
+    managers = [n for n in nodes if n.get('ManagerStatus')]
+    if node_id not in [n.get('ID') for n in managers]:
+        return True, ''
+    remaining = [n for n in managers if n.get('ID') != node_id]
+    if not remaining:
+        return False, 'it is the last manager: the swarm would have none'
+    reachable = [n for n in remaining if manager_status(n) in ('Leader', 'Reachable')]
+    needed = len(remaining) // 2 + 1
+    if len(reachable) < needed:
+        return False, ('the swarm would keep %d manager(s), so a quorum of %d, but only %d of them are reachable (%s '
+                       'unreachable): it would stop accepting changes. Bring the unreachable managers back, or demote '
+                       'them first' % (len(remaining), needed, len(reachable),
+                                       ', '.join(node_hostname(n) or n.get('ID') for n in remaining if n not in reachable)))
+    return True, ''
 
 
 # ---- identifying nodes --------------------------------------------------------------------------
@@ -156,7 +178,8 @@ def plan(nodes, entries, self_id=None, force=False, prune_stale=False):
     SELF_ID: the node the module runs on (a demotion of it comes last: afterwards it cannot act as a manager).
     Returns {'prune': [node], 'steps': [step], 'unlisted': [node], 'unchanged': [node]} where each step is
     {'node', 'spec', 'differences', 'before', 'after', 'role_change': None|'promote'|'demote', 'entry'}:
-    label and availability changes first, then promotions, then demotions, one at a time. Raises
+    label and availability changes first, then promotions, then demotions (unreachable managers first), one at
+    a time. Raises
     NodeInputError naming the hosts when an entry is ambiguous or unknown, a node is listed twice, or a role
     change would leave the managers without quorum at any step (unless FORCE).
     """
@@ -198,8 +221,10 @@ def plan(nodes, entries, self_id=None, force=False, prune_stale=False):
         else:
             step['role_change'] = 'demote'
             demotions.append(step)
-    # The node the module runs on is demoted last: after that it is no manager and cannot go on.
-    demotions.sort(key=lambda s: s['node'].get('ID') == self_id)
+    # Unreachable managers are demoted first (each one out raises the share of managers that answer); the node
+    # the module runs on comes last: after that it is no manager and cannot go on.
+    demotions.sort(key=lambda s: (s['node'].get('ID') == self_id,
+                                  manager_status(s['node']) in ('Leader', 'Reachable')))
     steps = plain + promotions + demotions
     if promotions or demotions:
         check_role_changes(remaining, promotions, demotions, force)
@@ -230,7 +255,7 @@ def check_role_changes(nodes, promotions, demotions, force):
         node = by_id[step['node']['ID']]
         if not node.get('ManagerStatus'):
             continue
-        ok, why = quorum_after_removal(simulated, [node['ID']])
+        ok, why = quorum_after_demotion(simulated, node['ID'])
         if not ok and not force:
             problems.append('refusing to demote %s: %s' % (node_hostname(node), why))
         node.pop('ManagerStatus', None)

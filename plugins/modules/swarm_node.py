@@ -16,10 +16,10 @@ description:
     and C(docker node rm). Runs on a manager.
   - One node (O(node)) or many in one call (O(nodes)) - the node list is read once, label and availability
     changes are applied first, then promotions, then demotions, one at a time, each waited for.
-  - A demotion or removal that would leave fewer reachable managers than the swarm's current quorum (a majority
-    of its managers) is refused with an explanation, unless O(force=true). With O(nodes), every role change is
-    checked in order B(before) the first change, so a refused plan changes nothing. Going from three managers
-    to one is therefore refused.
+  - A demotion that would leave the managers without a quorum (fewer reachable managers than a majority of those
+    that remain), or the swarm without a manager, is refused with an explanation, unless O(force=true). With
+    O(nodes), every role change is checked in order B(before) the first change (and again against the swarm as it
+    is just before it is made), so a refused plan changes nothing.
   - A node is named by its ID, or by its hostname when exactly one entry of the node list carries that hostname.
     A host that left and joined again is listed twice (a stale C(Down) entry and the live one); its hostname is
     then refused with both IDs, so the wrong one is never changed or removed. O(prune_stale) removes such stale
@@ -110,7 +110,8 @@ options:
     default: false
   force:
     description:
-      - Allow a demotion that goes below the current quorum, and the removal of a node that is not down.
+      - Allow a demotion that loses the quorum, the promotion of a node that is not ready, and the removal of a node
+        that is not down.
     type: bool
     default: false
   wait:
@@ -221,10 +222,10 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.swarmops.swarm.plugins.module_utils.engine import (
     ENGINE_ARGUMENT_SPEC, EngineClient, EngineError)
 from ansible_collections.swarmops.swarm.plugins.module_utils.swarm_cluster import (
-    is_no_leader_error, quorum_after_removal, redact, summarize_node)
+    is_no_leader_error, redact, summarize_node)
 from ansible_collections.swarmops.swarm.plugins.module_utils._swarm_nodes import (
-    NodeInputError, describe, drain_progress, is_manager, node_hostname, node_state, plan, resolve_ref,
-    role_reached, simulated_summary, step_summary, wanted_spec)
+    NodeInputError, describe, drain_progress, is_manager, node_hostname, node_state, plan, quorum_after_demotion,
+    resolve_ref, role_reached, simulated_summary, step_summary, wanted_spec)
 
 
 class WaitTimeout(Exception):
@@ -363,7 +364,7 @@ class Runner(object):
                 self.fail('node %s left the node list during the run' % describe(step['node']))
             current = listed[0]
             if step['role_change'] == 'demote' and is_manager(current) and not self.params['force']:
-                ok, why = quorum_after_removal(now, [node_id])
+                ok, why = quorum_after_demotion(now, node_id)
                 if not ok:
                     self.fail('refusing to demote %s: %s. The swarm changed during this run: the changes listed in '
                               '`changes` were made, nothing else (force: true overrides)' % (node_hostname(current), why))

@@ -226,8 +226,8 @@ def run(module, client, result):
         result.update(changed=True, rotated=True)
         if module.check_mode:
             module.exit_json(**result)
-        client.post('/swarm/update', data=spec, params={'version': (swarm.get('Version') or {}).get('Index'),
-                                                         'rotateManagerUnlockKey': 'true'})
+        version = (swarm.get('Version') or {}).get('Index')
+        client.post('/swarm/update', data=spec, params={'version': version, 'rotateManagerUnlockKey': 'true'})
     if autolock:
         key = ((client.get('/swarm/unlockkey') or {}).get('UnlockKey') or '').strip()
         result['key_sha256'] = key_sha256(key)

@@ -111,29 +111,36 @@ def test_plan_orders_plain_changes_then_promotions_then_demotions_self_last():
 
 def test_plan_refuses_a_sequence_that_breaks_quorum_naming_the_hosts_before_anything():
     nodes = three_managers_two_workers()
-    entries = [{'hostname': 'manager2', 'role': 'worker'}, {'hostname': 'manager3', 'role': 'worker'},
-               {'hostname': 'worker1', 'labels': {'zone': 'a'}}]
+    nodes[2]['ManagerStatus']['Reachability'] = 'unreachable'   # manager3 is down
+    entries = [{'hostname': 'worker1', 'labels': {'zone': 'a'}}, {'hostname': 'manager2', 'role': 'worker'}]
     with pytest.raises(sn.NodeInputError) as err:
         sn.plan(nodes, entries, self_id='m1')
     message = str(err.value)
-    # the first demotion keeps 2 of 3 (the quorum); the second would leave 1
-    assert 'refusing to demote manager3' in message and 'quorum is 2' in message
-    assert 'manager2' not in message.split('refusing to demote manager3')[0].replace('refusing', '')
+    # manager1 and manager3 would remain: a quorum of 2, and manager3 does not answer
+    assert 'refusing to demote manager2' in message and 'a quorum of 2' in message
+    assert 'only 1 of them are reachable (manager3 unreachable)' in message
     assert 'Nothing was changed' in message
     # force overrides
-    assert len(sn.plan(nodes, entries, self_id='m1', force=True)['steps']) == 3
-    # with a promotion first, each demotion keeps the quorum of the swarm as it is at that step (4 -> 3 -> 2)
-    entries.append({'hostname': 'worker2', 'role': 'manager'})
+    assert len(sn.plan(nodes, entries, self_id='m1', force=True)['steps']) == 2
+    # demoting the unreachable one as well is safe: it goes first, then manager2 leaves manager1 alone
+    entries.append({'hostname': 'manager3', 'role': 'worker'})
     assert [(s['node']['ID'], s['role_change']) for s in sn.plan(nodes, entries, self_id='m1')['steps']] == [
-        ('w1', None), ('w2', 'promote'), ('m2', 'demote'), ('m3', 'demote')]
-    safe = [{'hostname': 'worker1', 'role': 'manager'}, {'hostname': 'manager2', 'role': 'worker'}]
-    assert [s['role_change'] for s in sn.plan(nodes, safe)['steps']] == ['promote', 'demote']
+        ('w1', None), ('m3', 'demote'), ('m2', 'demote')]
+
+
+def test_plan_walks_three_managers_down_to_one_and_refuses_none():
+    nodes = three_managers_two_workers()
+    entries = [{'hostname': 'manager2', 'role': 'worker'}, {'hostname': 'manager3', 'role': 'worker'}]
+    assert [s['node']['ID'] for s in sn.plan(nodes, entries, self_id='m1')['steps']] == ['m2', 'm3']
 
 
 def test_plan_refuses_the_last_manager_and_a_swarm_without_quorum():
     single = [node('m1', 'manager1', 'manager', reach='reachable', leader=True), node('w1', 'worker1')]
-    with pytest.raises(sn.NodeInputError, match='without any manager'):
+    with pytest.raises(sn.NodeInputError, match='refusing to demote manager1: it is the last manager'):
         sn.plan(single, [{'hostname': 'manager1', 'role': 'worker'}], self_id='m1')
+    # a worker promoted in the same call keeps the swarm managed: the promotion goes first
+    swap = [{'hostname': 'manager1', 'role': 'worker'}, {'hostname': 'worker1', 'role': 'manager'}]
+    assert [s['role_change'] for s in sn.plan(single, swap, self_id='m1')['steps']] == ['promote', 'demote']
     lost = three_managers_two_workers()
     lost[1]['ManagerStatus']['Reachability'] = 'unreachable'
     lost[2]['ManagerStatus']['Reachability'] = 'unreachable'
@@ -141,6 +148,19 @@ def test_plan_refuses_the_last_manager_and_a_swarm_without_quorum():
         sn.plan(lost, [{'hostname': 'worker1', 'role': 'manager'}])
     # label changes need no quorum check
     assert len(sn.plan(lost, [{'hostname': 'worker1', 'labels': {'a': 'b'}}])['steps']) == 1
+
+
+def test_quorum_after_demotion_counts_the_swarm_that_remains():
+    nodes = three_managers_two_workers()
+    assert sn.quorum_after_demotion(nodes, 'm2') == (True, '')
+    assert sn.quorum_after_demotion(nodes, 'w1') == (True, '')       # not a manager
+    two = nodes[:2] + nodes[3:]
+    assert sn.quorum_after_demotion(two, 'm2') == (True, '')         # 2 -> 1, both answering
+    two[0]['ManagerStatus']['Reachability'] = 'unreachable'
+    two[0]['ManagerStatus']['Leader'] = False
+    ok, why = sn.quorum_after_demotion(two, 'm2')
+    assert not ok and 'only 0 of them are reachable' in why
+    assert sn.quorum_after_demotion(two, 'm1') == (True, '')         # demoting the one that is down
 
 
 def test_plan_refuses_promoting_a_node_that_is_down():
