@@ -13,6 +13,7 @@ from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
 import copy
+import errno
 
 from ansible_collections.swarmops.swarm.plugins.module_utils.swarm_cluster import manager_status, summarize_node
 
@@ -275,6 +276,33 @@ def simulated_summary(node, spec):
     if spec.get('Role') == 'worker':
         after.pop('ManagerStatus', None)
     return summarize_node(after)
+
+
+# ---- can the managers reach a node about to be promoted ------------------------------------------
+
+MANAGEMENT_PORT = 2377
+
+
+def port_verdict(error):
+    """'open' or 'blocked' for the outcome of a TCP connect to a node's management port: ERROR is None (it
+    answered) or the exception. A worker does not listen on 2377 yet, so a refused connection means the packet
+    got there (the port is open in its firewall); a timeout or an unreachable host means a firewall drops or
+    rejects it, and a promotion would leave the node in an error state ("could not connect to prospective new
+    cluster member") until the port is opened and its engine restarted."""
+    if error is None:
+        return 'open'
+    if getattr(error, 'errno', None) == errno.ECONNREFUSED or type(error).__name__ == 'ConnectionRefusedError':
+        return 'open'
+    return 'blocked'
+
+
+def blocked_message(blocked):
+    """The refusal for promotions whose node the managers cannot reach on 2377/tcp; BLOCKED: [(node, why)]."""
+    return ('refusing to promote %s: the managers cannot reach %s on %d/tcp (raft), so the promotion would fail and '
+            'leave the node in an error state. Open %d/tcp on it to the other managers first (the firewall role does '
+            'for hosts in the managers\' group). Nothing was changed (force: true skips this check)'
+            % (', '.join(describe(n) for n, _why in blocked),
+               ', '.join('%s (%s)' % (node_hostname(n), why) for n, why in blocked), MANAGEMENT_PORT, MANAGEMENT_PORT))
 
 
 # ---- waiting -------------------------------------------------------------------------------------

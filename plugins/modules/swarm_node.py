@@ -26,6 +26,10 @@ description:
     entries.
   - The module may demote the very node it runs on; that demotion is applied last, and the result then shows the
     node list as it was just before, with the changes applied.
+  - Before a promotion the module connects from the manager it runs on to the node's management port (2377/tcp).
+    A worker does not listen there yet, so a refused connection is fine; a connection that times out or is
+    rejected by a firewall means the new manager could not join the raft, and the promotion is refused before
+    anything changes (in check mode it is a warning: a firewall task earlier in the same run may open the port).
 author:
   - swarmops.swarm contributors (@swarmops)
 extends_documentation_fragment:
@@ -110,8 +114,8 @@ options:
     default: false
   force:
     description:
-      - Allow a demotion that loses the quorum, the promotion of a node that is not ready, and the removal of a node
-        that is not down.
+      - Allow a demotion that loses the quorum, the promotion of a node that is not ready or whose 2377/tcp the
+        manager cannot reach, and the removal of a node that is not down.
     type: bool
     default: false
   wait:
@@ -215,6 +219,7 @@ unlisted:
   elements: dict
 '''
 
+import socket
 import time
 
 from ansible.module_utils.basic import AnsibleModule
@@ -224,8 +229,9 @@ from ansible_collections.swarmops.swarm.plugins.module_utils.engine import (
 from ansible_collections.swarmops.swarm.plugins.module_utils.swarm_cluster import (
     is_no_leader_error, redact, summarize_node)
 from ansible_collections.swarmops.swarm.plugins.module_utils._swarm_nodes import (
-    NodeInputError, describe, drain_progress, is_manager, node_hostname, node_state, plan, quorum_after_demotion,
-    resolve_ref, role_reached, simulated_summary, step_summary, wanted_spec)
+    MANAGEMENT_PORT, NodeInputError, blocked_message, describe, drain_progress, is_manager, node_addr, node_hostname,
+    node_state, plan, port_verdict, quorum_after_demotion, resolve_ref, role_reached, simulated_summary, step_summary,
+    wanted_spec)
 
 
 class WaitTimeout(Exception):
@@ -285,10 +291,36 @@ class Runner(object):
 
     def plan(self, nodes, entries):
         try:
-            return plan(nodes, entries, self_id=self.self_id, force=self.params['force'],
-                        prune_stale=self.params['prune_stale'])
+            the_plan = plan(nodes, entries, self_id=self.self_id, force=self.params['force'],
+                            prune_stale=self.params['prune_stale'])
         except NodeInputError as exc:
             self.fail(str(exc))
+        if not self.params['force']:
+            self.check_reachable([s['node'] for s in the_plan['steps'] if s['role_change'] == 'promote'])
+        return the_plan
+
+    def check_reachable(self, nodes):
+        """Refuse, before anything changes, promotions of nodes whose 2377/tcp the managers cannot reach."""
+        blocked = []
+        for node in nodes:
+            addr = node_addr(node)
+            if not addr:
+                continue
+            error = None
+            try:
+                sock = socket.create_connection((addr, MANAGEMENT_PORT), timeout=5)
+                sock.close()
+            except (socket.error, OSError) as exc:
+                error = exc
+            if port_verdict(error) == 'blocked':
+                blocked.append((node, '%s:%d: %s' % (addr, MANAGEMENT_PORT, error)))
+        if blocked and self.module.check_mode:
+            # A firewall task earlier in the same run (skipped in check mode) may be what opens the port: predict
+            # the promotion, and say what a real run would find now.
+            self.module.warn('check mode: %s' % blocked_message(blocked).replace('Nothing was changed', 'A run now '
+                                                                                 'would refuse'))
+        elif blocked:
+            self.fail(blocked_message(blocked))
 
     def single(self, nodes):
         try:

@@ -14,6 +14,7 @@ tokens and unlock keys, and the suite fails at once if one appears. LIFECYCLE_KE
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import time
@@ -221,23 +222,22 @@ class Lab(object):
         if check:
             argv.append('--check')
         run_env = env()
-        run_env.update({'ANSIBLE_LOAD_CALLBACK_PLUGINS': '1', 'ANSIBLE_STDOUT_CALLBACK': 'ansible.builtin.minimal',
-                        'ANSIBLE_CALLBACKS_ENABLED': ''})
+        run_env.update({'ANSIBLE_LOAD_CALLBACK_PLUGINS': '1', 'ANSIBLE_STDOUT_CALLBACK': 'ansible.posix.json',
+                        'ANSIBLE_CALLBACKS_ENABLED': 'ansible.posix.json'})
         proc = subprocess.run(argv, capture_output=True, text=True, env=run_env, cwd=str(REPO_ROOT), timeout=600,
                               check=False)
         for pattern in SECRET_PATTERNS:
             assert not pattern.search(proc.stdout + proc.stderr), 'a swarm secret reached the output'
-        text = proc.stdout[proc.stdout.index('{'):] if '{' in proc.stdout else ''
         try:
-            return json.loads(text)
-        except ValueError:
+            return json.loads(proc.stdout)['plays'][0]['tasks'][0]['hosts'][host]
+        except (ValueError, KeyError, IndexError):
             raise AssertionError('no JSON from %s on %s: %s %s' % (module, host, scrub(proc.stdout)[-3000:],
                                                                    scrub(proc.stderr)[-2000:]))
 
     # ---- the swarm, as the engines see it ---------------------------------------------------------
     def api(self, host, path, check=True):
-        result = self.exec(host, 'curl -s -w "\\n%%{http_code}" --unix-socket /var/run/docker.sock http://engine%s'
-                           % path, check=check)
+        result = self.exec(host, 'curl -sg -w "\\n%%{http_code}" --unix-socket /var/run/docker.sock %s'
+                           % shlex.quote('http://engine' + path), check=check)
         text, _newline, status = result.stdout.rpartition('\n')
         if check:
             assert status.startswith('2'), '%s: GET %s -> %s %s' % (host, path, status, scrub(text)[:500])

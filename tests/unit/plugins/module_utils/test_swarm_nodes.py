@@ -240,3 +240,15 @@ def test_drain_progress_waits_for_the_tasks_to_leave_and_the_replicas_to_come_ba
     assert sn.drain_progress('w1', tasks, services) == (True, '')
     # a service that never ran on the node is not waited for
     assert sn.drain_progress('w9', tasks, [service('s1', 'web', 0, 2)]) == (True, '')
+
+
+def test_port_verdict_tells_a_firewall_from_a_worker_not_listening():
+    import errno
+    import socket
+    assert sn.port_verdict(None) == 'open'
+    assert sn.port_verdict(ConnectionRefusedError(errno.ECONNREFUSED, 'Connection refused')) == 'open'
+    assert sn.port_verdict(socket.timeout('timed out')) == 'blocked'
+    assert sn.port_verdict(OSError(errno.EHOSTUNREACH, 'No route to host')) == 'blocked'
+    message = sn.blocked_message([(node('w1', 'worker1', addr='10.0.0.21'), '10.0.0.21:2377: timed out')])
+    assert 'refusing to promote worker1 (w1, ready, 10.0.0.21)' in message and '2377/tcp' in message
+    assert 'Nothing was changed' in message
