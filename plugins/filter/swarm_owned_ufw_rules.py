@@ -33,18 +33,16 @@ options:
 
 EXAMPLES = r'''
 - name: Remove the owned rules
-  community.general.ufw:
-    rule: allow
-    from_ip: "{{ item.src }}"
-    to_port: "{{ omit if item.port == 'any' else item.port }}"
-    proto: "{{ item.proto }}"
-    delete: true
+  ansible.builtin.command:
+    argv: "{{ item.argv }}"
   loop: "{{ state.ufw.tuples | swarmops.swarm.swarm_owned_ufw_rules }}"
 '''
 
 RETURN = r'''
 _value:
-  description: Each rule as C(proto), C(port) (V(any) for a protocol rule), C(src) (V(any) for anywhere), C(comment).
+  description: >-
+    Each rule as C(proto), C(port) (V(any) for a protocol rule), C(src) (V(any) for anywhere), C(comment), and
+    C(argv), the ufw command that deletes it.
   type: list
   elements: dict
 '''

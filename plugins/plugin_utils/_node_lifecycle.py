@@ -195,7 +195,7 @@ def removal_plan(name, reports, inventory, preferred=None, force=False):
 def owned_ufw_rules(tuples, owner='swarmops', keep_prefixes=('swarmops: ssh',)):
     """The rules of ufw's user.rules tuples whose comment starts with OWNER, except those starting with one of
     KEEP_PREFIXES (the SSH rule: ufw stays on with default deny, so removing it would lock the operator out).
-    Each as {'proto', 'port' ('any' for a protocol rule), 'src', 'comment'} for community.general.ufw delete."""
+    Each as {'proto', 'port' ('any' for a protocol rule), 'src', 'comment', 'argv' (the ufw command deleting it)}."""
     out = []
     for line in tuples or []:
         fields = line.split()
@@ -210,6 +210,10 @@ def owned_ufw_rules(tuples, owner='swarmops', keep_prefixes=('swarmops: ssh',)):
             continue
         rule = {'proto': fields[4], 'port': fields[5], 'src': 'any' if fields[8] in ('0.0.0.0/0', '::/0') else fields[8],
                 'comment': comment}
+        # the ufw command that deletes it (ufw matches a rule by its specification, not by its comment)
+        rule['argv'] = ['ufw', 'delete', 'allow', 'in', 'proto', rule['proto'], 'from', rule['src'], 'to', 'any']
+        if rule['port'] != 'any':
+            rule['argv'] += ['port', rule['port']]
         if rule not in out:
             out.append(rule)
     return out

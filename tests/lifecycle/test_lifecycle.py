@@ -7,7 +7,7 @@ swarm. Every step: --check first (predicts, changes nothing), then the run, then
 import hashlib
 import json
 
-from conftest import KEY_FILE, VAULT_PASSWORD_FILE, sh, wait_until
+from conftest import KEY_FILE, VAULT_PASSWORD_FILE, env, sh, wait_until
 
 NODES = 'tests/lifecycle/playbooks/nodes.yml'
 UNLOCK = 'tests/lifecycle/playbooks/unlock.yml'
@@ -146,7 +146,8 @@ def test_removal_of_the_last_manager_is_refused_before_anything(lab):
 
 def key_file_store():
     """The decrypted key file, parsed (the test reads it; it never prints it)."""
-    text = sh('ansible-vault', 'view', '--vault-password-file', str(VAULT_PASSWORD_FILE), str(KEY_FILE)).stdout
+    text = sh('ansible-vault', 'view', '--vault-password-file', str(VAULT_PASSWORD_FILE), str(KEY_FILE),
+              env=env()).stdout
     return json.loads('\n'.join(line for line in text.splitlines() if not line.startswith('#')))
 
 

@@ -142,6 +142,9 @@ def test_owned_ufw_rules_are_the_commented_ones_except_ssh():
     assert [(r['proto'], r['port'], r['src']) for r in rules] == [
         ('tcp', '2377', '10.0.0.1'), ('esp', 'any', '10.0.0.2'), ('tcp', '8080', 'any')]
     assert len(nl.owned_ufw_rules(tuples, keep_prefixes=())) == 4
+    assert rules[0]['argv'] == ['ufw', 'delete', 'allow', 'in', 'proto', 'tcp', 'from', '10.0.0.1', 'to', 'any',
+                                'port', '2377']
+    assert rules[1]['argv'] == ['ufw', 'delete', 'allow', 'in', 'proto', 'esp', 'from', '10.0.0.2', 'to', 'any']
 
 
 def test_outside_inventory_matches_hostnames_and_addresses():
