@@ -10,7 +10,7 @@ VENV       := $(CURDIR)/.venv
 BIN        := $(VENV)/bin
 TESTBED    := tests/testbed
 RELEASES   := bookworm trixie
-SCENARIOS  := docker firewall default ha
+SCENARIOS  := docker default ha
 export PATH := $(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.cache/collections
@@ -22,7 +22,7 @@ help:
 	@grep -E '^[a-z][a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | sort
 
 # ---- the test bed ---------------------------------------------------------------------------
-.PHONY: engine venv images mirror testbed
+.PHONY: engine venv images mirror testbed registry
 engine: ## install and start a Docker engine on this machine when none answers
 	bash $(TESTBED)/ensure-engine.sh
 
@@ -44,21 +44,45 @@ images: engine ## node images (bare Debian hosts) and the node images with an en
 mirror: images ## the signed local mirror of Docker's apt repository, served on the test networks
 	bash $(TESTBED)/build-mirror.sh
 
-testbed: venv images mirror ## everything the tests and the demo stand on
+testbed: venv images mirror registry ## everything the tests and the demo stand on
+
+registry: images ## the test bed's private registry (TLS, htpasswd) with the service image pushed to it
+	bash $(TESTBED)/registry.sh up
 
 # ---- tests ----------------------------------------------------------------------------------
-.PHONY: test test-fast unit lint sanity integration integration-cluster integration-service faults molecule $(addprefix molecule-,$(SCENARIOS)) distribution
+.PHONY: test test-fast unit lint sanity aws core-matrix integration integration-cluster integration-service integration-targets faults firewall-ssh objects rolling molecule $(addprefix molecule-,$(SCENARIOS)) distribution registry
 unit: venv ## unit tests of the pure logic (spec normalisation, diffs, argument checks)
-	$(BIN)/pytest -q tests/unit
+	$(BIN)/pytest -q tests/unit tests/meta
 
-lint: venv ## yamllint and ansible-lint (production profile)
+lint: venv ## yamllint, ansible-lint (production profile), antsibull-docs (plugin docs, links, guides)
 	$(BIN)/yamllint -s .
-	$(BIN)/ansible-lint --offline --profile production
+	@# Its own ANSIBLE_HOME: a swarmops.swarm installed in ~/.ansible/collections would otherwise shadow this tree.
+	ANSIBLE_HOME=$(CURDIR)/.cache/ansible-home $(BIN)/ansible-lint --offline --profile production
+	bash tests/sanity/lint-docs.sh
 
 sanity: venv ## ansible-test sanity on the installed-tree layout
 	bash tests/sanity/run.sh
 
-integration: integration-cluster integration-service ## the modules against real engines in real multi-node swarms
+aws: venv ## the AWS playbooks, role and inventory against a local moto server (no AWS account, no containers)
+	$(BIN)/pytest -q tests/aws
+
+# The older ansible-core releases requires_ansible admits: sanity and the unit tests on each (the rest of the
+# suites run on the pinned one). One small venv per release.
+CORE_MATRIX := 2.17.14 2.18.19
+CORE_VENVS  := $(foreach v,$(CORE_MATRIX),.cache/core-$(v)/.installed)
+.cache/core-%/.installed:
+	python3 -m venv .cache/core-$*
+	.cache/core-$*/bin/pip install -q ansible-core==$* pytest==9.2.0 pyyaml
+	touch $@
+
+.PHONY: core-matrix
+core-matrix: venv $(CORE_VENVS) ## sanity and unit tests on every older ansible-core that requires_ansible admits
+	@for v in $(CORE_MATRIX); do \
+	  echo "=== ansible-core $$v: unit"; .cache/core-$$v/bin/pytest -q -p no:cacheprovider tests/unit || exit 1; \
+	  echo "=== ansible-core $$v: sanity"; VENV_BIN=$(CURDIR)/.cache/core-$$v/bin bash tests/sanity/run.sh || exit 1; \
+	done
+
+integration: integration-cluster integration-service integration-targets ## the modules against real engines: multi-node swarms, and single-node targets
 
 integration-cluster: testbed ## swarm_init, swarm_join, swarm_info, swarm_node
 	$(BIN)/pytest -q tests/integration/test_swarm_init.py tests/integration/test_swarm_join.py \
@@ -67,13 +91,27 @@ integration-cluster: testbed ## swarm_init, swarm_join, swarm_info, swarm_node
 integration-service: testbed ## swarm_service
 	$(BIN)/pytest -q tests/integration/test_swarm_service.py
 
+integration-targets: testbed ## each swarm module on one node: ansible-test integration targets (tests/integration/targets)
+	bash tests/integration/run-targets.sh
+
 $(addprefix molecule-,$(SCENARIOS)): molecule-%: testbed
 	$(BIN)/molecule test -s $*
 
 molecule: $(addprefix molecule-,$(SCENARIOS)) ## every molecule scenario
 
+firewall-ssh: testbed ## the firewall role over real SSH, ufw and firewalld: SSH kept, who reaches what, published ports
+	bash $(TESTBED)/build-ssh-image.sh bookworm
+	bash $(TESTBED)/build-ssh-image.sh trixie
+	$(BIN)/pytest -q -p no:cacheprovider tests/firewall_ssh
+
 faults: testbed ## broken clusters healed (or refused) by a re-run, bad input, secrets
 	$(BIN)/pytest -q tests/faults
+
+rolling: testbed ## engine changes rolled over three managers one at a time, the swarm up throughout
+	$(BIN)/pytest -q tests/rolling
+
+objects: testbed registry ## networks, secrets, configs, stacks and the private registry on a three-node swarm
+	$(BIN)/pytest -q tests/objects
 
 distribution: testbed ## build + install the tarball, ansible-doc, ansible-builder, ansible-runner job templates
 	$(BIN)/pytest -q tests/distribution

@@ -1,15 +1,23 @@
-"""Measure the speed targets of bench/README.md on a lab of our own, and print/save the figures.
+"""Measure the speed figures P1..P4 of bench/README.md on a lab of our own, and print/save them.
 
-Every figure is a ratio of two things measured side by side (interleaved, same machine, same minute), so a
-machine loaded by other work slows both sides alike; the absolute seconds are kept in results.json too.
+Every figure is a ratio of two things measured side by side (interleaved, same machine, same minutes), so a
+machine loaded by other work slows both sides alike; the seconds and the load average of every pair are kept
+in results.json too.
 
-Environment: BENCH_RUNS (default 3) runs per figure; BENCH_ONLY=cold,rerun,services to measure a subset;
-BENCH_KEEP=1 leaves the lab up at the end (it is always left up after a failure, for a look).
+  P1  site.yml re-run on the formed lab (changes nothing)  /  a one-task playbook on the same hosts
+  P2  site.yml on three fresh nodes                        /  bench/cold-install.sh doing the same work by hand
+  P3  deploy_services.yml, 200 unchanged services          /  the same with 20 unchanged services
+  P4  site.yml joining 8 new workers                       /  the same joining 2
+
+Environment: BENCH_RUNS (default 3) runs per figure; BENCH_ONLY=P1,P2,P3,P4 to measure a subset;
+BENCH_KEEP=1 leaves the lab up at the end (it is always left up after a failure, for a look);
+BENCH_RESULTS=path writes the results elsewhere than bench/results.json.
 """
 
 import json
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -18,11 +26,21 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-LAB_ENV = dict(os.environ, LAB_PREFIX='bench-', LAB_NETWORK='swarmops-bench', LAB_SUBNET='10.213.90.0/24')
-NODES = ['bench-manager1', 'bench-worker1', 'bench-worker2']
+NETWORK, SUBNET, BASE = 'swarmops-bench', '10.213.90.0/24', '10.213.90'
+LAB_ENV = dict(os.environ, LAB_PREFIX='bench-', LAB_NETWORK=NETWORK, LAB_SUBNET=SUBNET)
+LAB = {'manager1': 11, 'worker1': 21, 'worker2': 22}
+MANAGER = 'bench-manager1'
 RUNS = int(os.environ.get('BENCH_RUNS', '3'))
-ONLY = set(filter(None, os.environ.get('BENCH_ONLY', 'cold,rerun,services').split(',')))
+ONLY = set(filter(None, os.environ.get('BENCH_ONLY', 'P1,P2,P3,P4').split(',')))
+RESULTS = Path(os.environ.get('BENCH_RESULTS', str(REPO / 'bench' / 'results.json')))
 MIRROR = 'http://swarmops-mirror/linux/debian'
+IMAGE_ARCHIVE = 'http://swarmops-mirror/images/busybox.tar'
+# P4's new workers start from a node that site.yml prepared (engine and ufw installed; the engine's data,
+# swarm membership included, is a volume and not part of the image), so the figure measures joining and the
+# per-node checks, not eight apt installs sharing two cores.
+GOLDEN_IMAGE = 'swarmops-bench-node:bookworm'
+NODE_MEMORY = '768m'
+WORK = REPO / '.cache' / 'bench'
 PLAYBOOK_ENV = dict(
     os.environ,
     ANSIBLE_CONFIG=str(REPO / 'ansible.cfg'),
@@ -31,6 +49,13 @@ PLAYBOOK_ENV = dict(
     ANSIBLE_NOCOLOR='1',
 )
 RECAP = re.compile(r'^(\S+)\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)\s+skipped=(\d+)', re.M)
+TARGETS = {'P1': 3.0, 'P2': 1.3, 'P3': 2.0, 'P4': 1.5}
+TITLES = {
+    'P1': 'site.yml re-run / one task',
+    'P2': 'cold site.yml / shell script',
+    'P3': '200 / 20 unchanged services',
+    'P4': 'join 8 / join 2 workers',
+}
 
 
 def log(message):
@@ -41,17 +66,27 @@ def sh(command, **kwargs):
     return subprocess.run(command, check=True, cwd=REPO, **kwargs)
 
 
-def lab(action):
-    sh(['bash', 'tests/testbed/lab.sh', action], env=LAB_ENV, stdout=subprocess.DEVNULL)
+def load():
+    return round(os.getloadavg()[0], 2)
+
+
+def lab(action, nodes=None):
+    env = dict(LAB_ENV, LAB_NODES=' '.join('%s:%d' % (name, octet) for name, octet in (nodes or LAB).items()))
+    sh(['bash', 'tests/testbed/lab.sh', action], env=env, stdout=subprocess.DEVNULL)
+
+
+def fresh_lab():
+    lab('down')
+    lab('up')  # waits until systemd runs on every node
 
 
 def ansible_playbook():
     return str(Path(sys.executable).parent / 'ansible-playbook')
 
 
-def playbook(path, extra_vars=None, expect_changed=None):
+def playbook(path, extra_vars=None, expect_changed=None, inventory='inventories/lab'):
     """Run a playbook against the bench lab; return (seconds, recap). expect_changed=0 asserts idempotence."""
-    command = [ansible_playbook(), '-i', 'inventories/lab', '-e', 'lab_container_prefix=bench-', path]
+    command = [ansible_playbook(), '-i', str(inventory), '-e', 'lab_container_prefix=bench-', path]
     if extra_vars:
         command += ['-e', json.dumps(extra_vars)]
     start = time.monotonic()
@@ -65,88 +100,168 @@ def playbook(path, extra_vars=None, expect_changed=None):
     if expect_changed is not None:
         changed = {host: stats['changed'] for host, stats in recap.items() if stats['changed'] != expect_changed}
         if changed:
+            sys.stderr.write(result.stdout[-6000:])
             raise SystemExit('bench: %s was expected to change nothing, but changed %s' % (path, changed))
     return seconds, recap
 
 
-def shell_install():
-    script = (REPO / 'bench' / 'cold-install.sh').read_text()
+def docker_exec(node, *argv, stdin=None):
+    return subprocess.run(['docker', 'exec', '-i', node] + list(argv), input=stdin, text=True, check=True,
+                          capture_output=True).stdout
 
-    def one(node):
-        subprocess.run(['docker', 'exec', '-i', node, 'sh', '-s', MIRROR], input=script, text=True,
+
+def shell_converge():
+    """bench/cold-install.sh in the playbook's order: prepare every node in parallel, init, join the workers in
+    parallel, create the services. The join token passes from one container to the other through this process
+    only (a bench, not a test of the collection's secrets)."""
+    members = ['%s.%d' % (BASE, octet) for octet in LAB.values()]
+    nodes = {'bench-' + name: ('manager' if name.startswith('manager') else 'worker', '%s.%d' % (BASE, octet))
+             for name, octet in LAB.items()}
+    text = (REPO / 'bench' / 'cold-install.sh').read_text()
+
+    def run(node, args, stdin=''):
+        subprocess.run(['docker', 'exec', '-i', node, 'sh', '-c', 'cat >/tmp/cold-install.sh'], input=text,
+                       text=True, check=True)
+        subprocess.run(['docker', 'exec', '-i', node, 'sh', '/tmp/cold-install.sh'] + args, input=stdin, text=True,
                        check=True, stdout=subprocess.DEVNULL)
+
     start = time.monotonic()
-    with ThreadPoolExecutor(len(NODES)) as pool:
-        list(pool.map(one, NODES))
+    with ThreadPoolExecutor(len(nodes)) as pool:
+        list(pool.map(lambda item: run(item[0], ['prepare', MIRROR, IMAGE_ARCHIVE, item[1][0]] + members),
+                      nodes.items()))
+    run(MANAGER, ['init', nodes[MANAGER][1]])
+    token = docker_exec(MANAGER, 'docker', 'swarm', 'join-token', '-q', 'worker').strip()
+    workers = [node for node, (role, _addr) in nodes.items() if role == 'worker']
+    with ThreadPoolExecutor(len(workers)) as pool:
+        list(pool.map(lambda node: run(node, ['join', nodes[node][1], nodes[MANAGER][1]], token + '\n'), workers))
+    run(MANAGER, ['services'])
     return time.monotonic() - start
 
 
-def fresh_lab():
-    lab('down')
-    lab('up')  # waits until systemd runs on every node
-
-
 def services(count):
-    return [{'name': 'bench%02d' % index, 'image': 'swarmops/busybox:local', 'command': ['sleep', '86400'],
-             'replicas': 1} for index in range(count)]
+    return [{'name': 'bench%03d' % index, 'image': 'swarmops/busybox:local', 'command': ['sleep', '86400'],
+             'replicas': 1, 'init': True} for index in range(count)]
 
 
 def tasks_per_host(recap):
-    """Tasks that ran (ok + changed; ok already counts changed) per host: each one is a round trip or a
-    controller-side step; skipped tasks cost neither."""
+    """Tasks that ran (ok counts changed too) per host: each one is a round trip or a controller-side step;
+    skipped tasks cost neither a round trip nor much else."""
     return {host: stats['ok'] for host, stats in sorted(recap.items())}
 
 
 def pairs(name_a, measure_a, name_b, measure_b, runs=RUNS):
-    """Interleave a and b run by run; the ratio of each pair is taken within the same minute."""
-    a, b, ratios = [], [], []
+    """Interleave a and b run by run; the ratio of each pair is taken within the same minutes."""
+    out = {'a_s': [], 'b_s': [], 'ratios': [], 'load': []}
     for index in range(runs):
+        out['load'].append(load())
         seconds_a = measure_a()
         seconds_b = measure_b()
-        log('%s %.1f s, %s %.1f s (run %d/%d)' % (name_a, seconds_a, name_b, seconds_b, index + 1, runs))
-        a.append(seconds_a)
-        b.append(seconds_b)
-        ratios.append(seconds_a / seconds_b)
-    return a, b, ratios
+        log('%s %.1f s, %s %.1f s, ratio %.2f, load %.2f (run %d/%d)' % (
+            name_a, seconds_a, name_b, seconds_b, seconds_a / seconds_b, out['load'][-1], index + 1, runs))
+        out['a_s'].append(round(seconds_a, 2))
+        out['b_s'].append(round(seconds_b, 2))
+        out['ratios'].append(round(seconds_a / seconds_b, 3))
+    return out
 
 
-def summary(values):
-    return {'median': round(statistics.median(values), 3), 'runs': [round(v, 3) for v in values]}
+def figure(measured, a, b):
+    return {'median': round(statistics.median(measured['ratios']), 3), 'runs': measured['ratios'],
+            'load': measured['load'], a: {'median': round(statistics.median(measured['a_s']), 2),
+                                          'runs': measured['a_s']},
+            b: {'median': round(statistics.median(measured['b_s']), 2), 'runs': measured['b_s']}}
+
+
+# ---- P4: an inventory of the lab plus new workers ----------------------------------------------------
+
+def new_workers(count):
+    return {'new%02d' % index: 30 + index for index in range(1, count + 1)}
+
+
+def inventory_with(workers):
+    """The lab's inventory with WORKERS added to the workers' group (a copy under .cache/bench)."""
+    directory = WORK / ('inventory-%d' % len(workers))
+    shutil.rmtree(str(directory), ignore_errors=True)
+    directory.mkdir(parents=True)
+    shutil.copytree(str(REPO / 'inventories' / 'lab' / 'group_vars'), str(directory / 'group_vars'))
+    text = (REPO / 'inventories' / 'lab' / 'hosts.yml').read_text()
+    extra = ''.join('        %s:\n          ansible_host: "{{ lab_container_prefix | default(\'\') }}%s"\n'
+                    % (name, name) for name in workers)
+    marker = '    swarm_workers:\n      hosts:\n'
+    assert marker in text, 'inventories/lab/hosts.yml changed shape'
+    (directory / 'hosts.yml').write_text(text.replace(marker, marker + extra))
+    return directory
+
+
+def nodes_sh(*args):
+    sh(['bash', 'bench/nodes.sh'] + list(args), stdout=subprocess.DEVNULL)
+
+
+def build_golden_image():
+    log('building %s (a node prepared by site.yml, then saved)' % GOLDEN_IMAGE)
+    golden = {'golden': 30}
+    nodes_sh('up', 'swarmops-node:bookworm', NETWORK, NODE_MEMORY, 'bench-golden:%s.30' % BASE)
+    playbook('site.yml', inventory=inventory_with(golden))
+    nodes_sh('commit', 'bench-golden', GOLDEN_IMAGE)
+    nodes_sh('down', 'bench-golden')
+    forget_workers(golden)
+
+
+def forget_workers(workers):
+    """Remove WORKERS' containers and nodes, then converge the lab alone (the others drop their firewall rules):
+    the state every P4 run starts from."""
+    nodes_sh('down', *['bench-' + name for name in workers])
+    for name in workers:
+        subprocess.run(['docker', 'exec', MANAGER, 'docker', 'node', 'rm', '--force', 'bench-' + name],
+                       capture_output=True, check=False)
+    playbook('site.yml')
+
+
+def join(count):
+    workers = new_workers(count)
+    inventory = inventory_with(workers)
+    nodes_sh('up', GOLDEN_IMAGE, NETWORK, NODE_MEMORY, *['bench-%s:%s.%d' % (n, BASE, o) for n, o in workers.items()])
+    seconds, _recap = playbook('site.yml', inventory=inventory)
+    ready = docker_exec(MANAGER, 'docker', 'node', 'ls', '--format', '{{.Hostname}} {{.Status}}').split('\n')
+    missing = [n for n in workers if 'bench-%s Ready' % n not in ready]
+    if missing:
+        raise SystemExit('bench: %s did not join: %s' % (missing, ready))
+    forget_workers(workers)
+    return seconds
 
 
 def main():
     results = {'started': time.strftime('%Y-%m-%dT%H:%M:%S%z'), 'runs': RUNS, 'cpus': os.cpu_count(),
+               'commit': subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], cwd=REPO, capture_output=True,
+                                        text=True, check=False).stdout.strip(),
                'load_before': [round(x, 2) for x in os.getloadavg()], 'figures': {}, 'details': {}}
     figures, details = results['figures'], results['details']
-    formed = False
+    WORK.mkdir(parents=True, exist_ok=True)
 
-    if 'cold' in ONLY:
+    if 'P2' in ONLY:
         recaps = []
 
-        def role():
+        def cold_site():
             fresh_lab()
-            seconds, recap = playbook('bench/engine.yml')
+            seconds, recap = playbook('site.yml')
             recaps.append(recap)
             return seconds
 
-        def shell():
+        def cold_shell():
             fresh_lab()
-            return shell_install()
+            return shell_converge()
 
-        role_s, shell_s, ratios = pairs('cold role', role, 'cold shell', shell)
-        figures['cold_install_ratio'] = summary(ratios)
-        details['cold_install_role_s'] = summary(role_s)
-        details['cold_install_shell_s'] = summary(shell_s)
-        details['cold_install_tasks_per_host'] = tasks_per_host(recaps[-1])
-
-    if 'rerun' in ONLY or 'services' in ONLY:
+        # the script first in each pair, so the lab ends formed by site.yml for the figures below
+        measured = pairs('cold shell', cold_shell, 'cold site.yml', cold_site)
+        measured = {'a_s': measured['b_s'], 'b_s': measured['a_s'], 'load': measured['load'],
+                    'ratios': [round(a / b, 3) for a, b in zip(measured['b_s'], measured['a_s'])]}
+        figures['P2'] = figure(measured, 'site_s', 'script_s')
+        details['P2_site_tasks_per_host'] = tasks_per_host(recaps[-1])
+    elif ONLY & {'P1', 'P3', 'P4'}:
         fresh_lab()
         log('forming the cluster (site.yml on fresh nodes)')
-        seconds, _recap = playbook('site.yml')
-        details['cold_site_s'] = round(seconds, 3)
-        formed = True
+        details['cold_site_s'] = round(playbook('site.yml')[0], 2)
 
-    if 'rerun' in ONLY:
+    if 'P1' in ONLY:
         recaps = []
 
         def rerun():
@@ -154,35 +269,38 @@ def main():
             recaps.append(recap)
             return seconds
 
-        site_s, ping_s, ratios = pairs('site.yml re-run', rerun, 'one task', lambda: playbook('bench/ping.yml')[0])
-        figures['rerun_ratio'] = summary(ratios)
-        details['rerun_site_s'] = summary(site_s)
-        details['one_task_s'] = summary(ping_s)
-        details['rerun_tasks_per_host'] = tasks_per_host(recaps[-1])
+        rerun()  # the first run after the cold one may still find the services converging
+        figures['P1'] = figure(pairs('site.yml re-run', rerun, 'one task', lambda: playbook('bench/ping.yml')[0]),
+                               'site_s', 'one_task_s')
+        details['P1_tasks_per_host'] = tasks_per_host(recaps[-1])
 
-    if 'services' in ONLY:
-        playbook('playbooks/deploy_services.yml', {'swarm_services': services(20)})
-        with_20, with_0, _ratios = pairs(
+    if 'P4' in ONLY:
+        build_golden_image()
+        figures['P4'] = figure(pairs('join 8', lambda: join(8), 'join 2', lambda: join(2)), 'join_8_s', 'join_2_s')
+
+    if 'P3' in ONLY:
+        log('creating 200 services')
+        playbook('playbooks/deploy_services.yml', {'swarm_services': services(200)})
+        figures['P3'] = figure(pairs(
+            '200 unchanged services',
+            lambda: playbook('playbooks/deploy_services.yml', {'swarm_services': services(200)}, expect_changed=0)[0],
             '20 unchanged services',
-            lambda: playbook('playbooks/deploy_services.yml', {'swarm_services': services(20)}, expect_changed=0)[0],
-            'no services', lambda: playbook('playbooks/deploy_services.yml', {'swarm_services': []})[0])
-        per_service = [max(a - b, 0.0) / 20 for a, b in zip(with_20, with_0)]
-        figures['unchanged_service_s'] = summary(per_service)
-        details['deploy_20_unchanged_s'] = summary(with_20)
-        details['deploy_0_s'] = summary(with_0)
+            lambda: playbook('playbooks/deploy_services.yml', {'swarm_services': services(20)}, expect_changed=0)[0]),
+            'services_200_s', 'services_20_s')
 
     results['load_after'] = [round(x, 2) for x in os.getloadavg()]
     results['finished'] = time.strftime('%Y-%m-%dT%H:%M:%S%z')
-    if formed and not os.environ.get('BENCH_KEEP'):
+    if not os.environ.get('BENCH_KEEP'):
         lab('down')
-
-    (REPO / 'bench' / 'results.json').write_text(json.dumps(results, indent=2) + '\n')
-    targets = {'cold_install_ratio': '<= 1.3 (usual stack 2.7)', 'rerun_ratio': '<= 3 (usual stack 15)',
-               'unchanged_service_s': '<< 0.85 s (usual stack)'}
-    print('%-22s %8s   %-28s %s' % ('figure', 'median', 'target', 'runs'))
-    for key, value in figures.items():
-        print('%-22s %8.3f   %-28s %s' % (key, value['median'], targets[key], value['runs']))
-    print('load average %s before, %s after, %d CPUs' % (results['load_before'], results['load_after'], results['cpus']))
+    RESULTS.write_text(json.dumps(results, indent=2) + '\n')
+    print('%-4s %-30s %7s %7s   %-26s %s' % ('', 'figure', 'median', 'target', 'runs', 'load (1 min) per run'))
+    for key in sorted(figures):
+        value = figures[key]
+        print('%-4s %-30s %7.2f %7s   %-26s %s' % (key, TITLES[key], value['median'], '<= %.1f' % TARGETS[key],
+                                                   ', '.join('%.2f' % r for r in value['runs']),
+                                                   ', '.join('%.1f' % x for x in value['load'])))
+    print('load average %s before, %s after, %d CPUs'
+          % (results['load_before'], results['load_after'], results['cpus']))
     return 0
 
 

@@ -4,7 +4,7 @@
 """Pure logic of the cluster modules (swarm_init, swarm_join, swarm_info, swarm_node).
 
 Nothing here talks to an engine: join-token parsing and CA digests, the swarm_init spec diff,
-duration parsing, address checks, engine error mapping and the summaries swarm_info returns.
+address checks, engine error mapping and the summaries swarm_info returns.
 All of it is unit-tested in tests/unit/plugins/module_utils/test_swarm_cluster.py.
 """
 
@@ -16,6 +16,8 @@ import copy
 import hashlib
 import re
 
+from ansible_collections.swarmops.swarm.plugins.module_utils._durations import format_duration, parse_duration
+
 BASE36 = '0123456789abcdefghijklmnopqrstuvwxyz'
 # swarmkit ca/config.go: "SWMTKN-1-%050s-%025s" of base36(sha256(root CA PEM)) and base36(random secret);
 # version 2 is the FIPS variant.
@@ -24,7 +26,6 @@ SECRET_RES = (
     (re.compile(r'SWMTKN-[0-9]+-[0-9a-zA-Z]+-[0-9a-zA-Z]+'), '<join token redacted>'),
     (re.compile(r'SWMKEY-[0-9]+-[0-9A-Za-z+/=_-]+'), '<unlock key redacted>'),
 )
-SWARM_ROOT_CA = 'swarm/certificates/swarm-root-ca.crt'
 
 
 class SwarmInputError(ValueError):
@@ -80,6 +81,25 @@ def short_digest(digest):
     return (digest or '').lstrip('0')[:12] or '?'
 
 
+def membership(token_digest, node_digest, node_managers=(), remote_addrs=()):
+    """Whether the node is in the swarm a join token is for: ('same' | 'other' | 'unknown', evidence).
+
+    NODE_DIGEST is the root CA digest of the node's own swarm as its engine (a manager) or its managers
+    (a worker) told it, or None when neither could; without it, the node's managers (HOST:PORT, as its
+    engine lists them) being among REMOTE_ADDRS (the managers to join through, resolved the same way)
+    still says 'same'. Nothing else is evidence of another swarm: 'unknown' is never 'other'.
+    """
+    if node_digest:
+        if node_digest == token_digest:
+            return 'same', 'its swarm has the root CA %s, the token\'s' % short_digest(node_digest)
+        return 'other', 'its swarm has the root CA %s, the token\'s swarm %s' % (
+            short_digest(node_digest), short_digest(token_digest))
+    shared = sorted(set(node_managers) & set(remote_addrs))
+    if shared:
+        return 'same', 'its managers include %s, which remote_addrs names' % ', '.join(shared)
+    return 'unknown', 'neither its engine nor its managers told which swarm it is in'
+
+
 # ---- addresses ----------------------------------------------------------------------------------
 
 def split_host_port(addr, option='remote_addrs'):
@@ -115,42 +135,9 @@ def manager_addr(info):
 
 # ---- durations ----------------------------------------------------------------------------------
 
-_DURATION_UNITS = {'ns': 1, 'us': 10 ** 3, 'µs': 10 ** 3, 'ms': 10 ** 6, 's': 10 ** 9, 'm': 60 * 10 ** 9,
-                   'h': 3600 * 10 ** 9}
-
-
 def duration_ns(value, option):
     """Nanoseconds of a Go-style duration ('2160h', '1h30m', '90s') or a number of seconds."""
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        raise SwarmInputError('%s: expected a duration like 2160h or a number of seconds, got %r' % (option, value))
-    if isinstance(value, (int, float)):
-        seconds = value
-    else:
-        text = str(value).strip()
-        if re.match(r'^[0-9]+(\.[0-9]+)?$', text):
-            seconds = float(text)
-        else:
-            parts = re.findall(r'([0-9]+(?:\.[0-9]+)?)(ns|us|µs|ms|s|m|h)', text)
-            if not parts or ''.join(n + u for n, u in parts) != text:
-                raise SwarmInputError('%s: %r is not a duration; write it like 2160h, 90m, 1h30m, 30s or as seconds'
-                                      % (option, value))
-            return int(round(sum(float(n) * _DURATION_UNITS[u] for n, u in parts)))
-    if seconds < 0:
-        raise SwarmInputError('%s: %r is negative' % (option, value))
-    return int(round(float(seconds) * 10 ** 9))
-
-
-def format_duration(ns):
-    """'2160h0m0s'-style text (as docker prints it) for diffs."""
-    if ns is None:
-        return None
-    total = int(ns) // 10 ** 9
-    hours, rest = divmod(total, 3600)
-    minutes, seconds = divmod(rest, 60)
-    text = '%dh%dm%ds' % (hours, minutes, seconds)
-    return text if int(ns) % 10 ** 9 == 0 else '%s+%dns' % (text, int(ns) % 10 ** 9)
+    return parse_duration(value, option, SwarmInputError)
 
 
 # ---- swarm_init: the settable spec --------------------------------------------------------------
@@ -465,4 +452,102 @@ def summarize_service(service, tasks=None, ready_nodes=None):
         'image': image,
         'ports': ports,
         'update_state': (service.get('UpdateStatus') or {}).get('State'),
+    }
+
+
+# ---- swarm_info filters and tasks ---------------------------------------------------------------
+
+def parse_label_selectors(selectors, option):
+    """[(key, value or None)] of 'key' / 'key=value' selectors (like `docker node ls -f node.label=...`)."""
+    parsed = []
+    for selector in selectors or []:
+        key, sep, value = str(selector).partition('=')
+        key = key.strip()
+        if not key:
+            raise SwarmInputError('%s: %r is not a label selector; write KEY or KEY=VALUE' % (option, selector))
+        parsed.append((key, value if sep else None))
+    return parsed
+
+
+def labels_match(labels, selectors):
+    """Whether LABELS (a dict) has every (key, value) of SELECTORS (value None: the key with any value)."""
+    labels = labels or {}
+    return all(key in labels and (value is None or labels[key] == value) for key, value in selectors)
+
+
+def filter_nodes(nodes, role=None, labels=None, hostnames=None):
+    """The raw /nodes entries with ROLE, every label selector of LABELS, and one of HOSTNAMES (when given)."""
+    selectors = parse_label_selectors(labels, 'node_filters.labels')
+    kept = []
+    for node in nodes:
+        spec = node.get('Spec') or {}
+        if role and spec.get('Role') != role:
+            continue
+        if hostnames and (node.get('Description') or {}).get('Hostname') not in hostnames:
+            continue
+        if not labels_match(spec.get('Labels'), selectors):
+            continue
+        kept.append(node)
+    return kept
+
+
+def filter_services(services, names=None, labels=None):
+    """The raw /services entries named exactly one of NAMES (when given) with every label selector of LABELS."""
+    selectors = parse_label_selectors(labels, 'service_filters.labels')
+    return [s for s in services
+            if (not names or (s.get('Spec') or {}).get('Name') in names)
+            and labels_match((s.get('Spec') or {}).get('Labels'), selectors)]
+
+
+def summarize_task(task, node_names):
+    """One line of `docker service ps`: where the task runs, its state, error and image (with digest, if pinned)."""
+    status = task.get('Status') or {}
+    image = ((task.get('Spec') or {}).get('ContainerSpec') or {}).get('Image')
+    digest = image.split('@', 1)[1] if image and '@' in image else None
+    return {
+        'id': task.get('ID'),
+        'slot': task.get('Slot'),
+        'node_id': task.get('NodeID'),
+        'node': node_names.get(task.get('NodeID')),
+        'desired_state': task.get('DesiredState'),
+        'state': status.get('State'),
+        'message': status.get('Message'),
+        'error': status.get('Err') or None,
+        'exit_code': (status.get('ContainerStatus') or {}).get('ExitCode'),
+        'image': image,
+        'image_digest': digest,
+        'created': task.get('CreatedAt'),
+        'updated': status.get('Timestamp') or task.get('UpdatedAt'),
+    }
+
+
+def tasks_by_service(tasks, node_names):
+    """{service id: [task summaries]}, by slot (or node) and newest first within one (like docker service ps)."""
+    result = {}
+    for task in tasks:
+        result.setdefault(task.get('ServiceID'), []).append(summarize_task(task, node_names))
+    for entries in result.values():
+        # replicated tasks are grouped by slot, global ones (no slot) by node
+        entries.sort(key=lambda e: (e['slot'] or 0, '' if e['slot'] else e['node'] or '',
+                                    _reverse_text(e['created'] or '')))
+    return result
+
+
+def _reverse_text(text):
+    """A key that sorts TEXT (an RFC 3339 time) newest first."""
+    return [-ord(char) for char in text]
+
+
+def summarize_cluster(info):
+    """The swarm's settings as a manager's /info reports them (Cluster), or None elsewhere."""
+    cluster = (info.get('Swarm') or {}).get('Cluster')
+    if not cluster:
+        return None
+    return {
+        'spec': cluster.get('Spec'),
+        'default_addr_pool': cluster.get('DefaultAddrPool'),
+        'subnet_size': cluster.get('SubnetSize'),
+        'data_path_port': cluster.get('DataPathPort'),
+        'root_rotation_in_progress': cluster.get('RootRotationInProgress'),
+        'updated': cluster.get('UpdatedAt'),
     }

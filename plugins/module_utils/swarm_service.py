@@ -7,32 +7,38 @@ Reads are batched for many services: one GET /services (with ServiceStatus) answ
 what is its spec, how many tasks run" for every service of the call, one GET /networks resolves
 network names, one GET /nodes counts the nodes a global service runs on, and waiting polls one
 GET /tasks for all the services that changed.
+
+Every write of a service spec goes through `Converger.write` (create or update, one place), so
+request headers such as registry credentials can be added there for all of them.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import binascii
 import calendar
 import json
+import os
 import time
 
-from ansible_collections.swarmops.swarm.plugins.module_utils.engine import EngineError
+from ansible_collections.swarmops.swarm.plugins.module_utils._engine import EngineError
 from ansible_collections.swarmops.swarm.plugins.module_utils import swarm_spec
 
 POLL_INTERVAL = 1.0
 GIVE_UP_AFTER_FAILED_TASKS = 3
 IN_PROGRESS = ('updating', 'rollback_started')
+PAUSED = ('paused', 'rollback_paused')
+ROLLBACK_STATES = ('rollback_started', 'rollback_paused', 'rollback_completed')
+# A deleted service's published ports are released asynchronously: a restore may have to wait for them.
+RESTORE_ATTEMPTS = 5
 
 
-class ServiceFailure(Exception):
-    def __init__(self, message, result):
-        super(ServiceFailure, self).__init__(message)
-        self.message = message
-        self.result = result
+class RecreateFailed(EngineError):
+    """The create after a delete failed; the message holds both errors and what became of the old service."""
 
 
-def _template_key(template):
+def template_key(template):
     """A task's Spec is the service's TaskTemplate as it was when the task was made (minus Runtime).
 
     Placement is left out: the orchestrator keeps a running task whose node still satisfies a changed
@@ -42,6 +48,16 @@ def _template_key(template):
     template.pop('Runtime', None)
     template.pop('Placement', None)
     return json.dumps(template, sort_keys=True)
+
+
+def rollout_expected(old_spec, new_spec):
+    """Whether Docker replaces the running tasks when OLD_SPEC becomes NEW_SPEC: the task template changed
+    (placement aside), or the endpoint (ports, endpoint mode), which every task carries a copy of."""
+    if template_key(old_spec.get('TaskTemplate')) != template_key(new_spec.get('TaskTemplate')):
+        return True
+    endpoint = (json.dumps(old_spec.get('EndpointSpec') or {}, sort_keys=True),
+                json.dumps(new_spec.get('EndpointSpec') or {}, sort_keys=True))
+    return endpoint[0] != endpoint[1]
 
 
 class Converger(object):
@@ -107,9 +123,17 @@ class Converger(object):
                                        % (kind, kind, ', '.join(missing), kind))
         return ids
 
+    def api_version(self):
+        return tuple(int(p) for p in str(self.client.api_version).split('.')[:2])
+
     # ---- one service ---------------------------------------------------------------------------
     def plan(self, params, fields):
-        """What to do for one service: a dict the apply step and the result are built from."""
+        """What to do for one service: a dict the apply step and the result are built from.
+
+        Everything that can be refused is refused here, before the first change of the call: options
+        that do not fit the service as it is, options the engine's API version does not know, and the
+        engine's own rules on the whole spec that would be sent.
+        """
         name = params['name']
         current = self.current(name)
         plan = {'name': name, 'params': params, 'fields': fields, 'current': current, 'action': None,
@@ -120,26 +144,40 @@ class Converger(object):
                 plan['before'] = {'state': 'present'}
                 plan['after'] = {'state': 'absent'}
             return plan
+        if params.get('state') == 'rolled_back':
+            return self._plan_rollback(plan)
         if current is None and 'image' not in fields:
             raise swarm_spec.SpecError('image: required to create service %s (it does not exist yet)' % name)
+        swarm_spec.check_against_current(fields, current['Spec'] if current else None, name)
+        swarm_spec.check_api_version(fields, self.api_version())
         refs = swarm_spec.reference_names(fields)
         ctx = {'resolve_image': bool(params.get('resolve_image')), 'force_update': bool(params.get('force_update'))}
         if 'networks' in fields:
             ctx['network_ids'], ctx['network_names'] = self.network_maps(refs['networks'])
-        if params.get('resolve_image') and 'image' in fields:
+        if params.get('resolve_image') and 'image' in fields and not swarm_spec.split_digest(fields['image'])[1]:
+            # a digest given with the image is the pin: only a tag is resolved
             ctx['resolved_image'] = self.resolve_image(fields['image'])
             fields = dict(fields, image=ctx['resolved_image'])
             plan['fields'] = fields
+        label = swarm_spec.secret_env_label(current['Spec'] if current else None)
+        ctx['secret_salt'] = label['salt'] if label else binascii.hexlify(os.urandom(16)).decode('ascii')
         plan['ctx'] = ctx
         if current is None:
             plan['action'] = 'create'
             plan['before'] = {'state': 'absent'}
-            plan['after'] = dict((k, v) for k, v in _canonical_all(fields, ctx).items())
+            plan['after'] = swarm_spec.desired_view(fields, ctx)
         else:
             before, after = swarm_spec.compare(fields, current['Spec'], ctx)
             plan['recreate_reason'] = swarm_spec.needs_recreate(fields, current['Spec'])
+            update_state = (current.get('UpdateStatus') or {}).get('State')
             if before or after:
                 plan['action'] = 'recreate' if plan['recreate_reason'] else 'update'
+            elif update_state in PAUSED:
+                # The spec is already stored but the rollout stopped half-way; sending the same spec again
+                # does not restart it, so the tasks are restarted like `docker service update --force`.
+                plan['action'] = 'update'
+                ctx['force_update'] = True
+                before, after = {'update_state': update_state}, {'update_state': 'completed'}
             elif params.get('force_update'):
                 plan['action'] = 'update'
                 before, after = {'force_update': False}, {'force_update': True}
@@ -153,6 +191,25 @@ class Converger(object):
             if plan['action'] == 'recreate':
                 template = plan['spec'].get('TaskTemplate') or {}
                 template.pop('ForceUpdate', None)
+            errors = swarm_spec.engine_rule_errors(plan['spec'])
+            if errors:
+                raise swarm_spec.SpecError('; '.join(errors))
+        return plan
+
+    def _plan_rollback(self, plan):
+        current = plan['current']
+        if current is None:
+            raise swarm_spec.SpecError('state: rolled_back needs service %s to exist' % plan['name'])
+        state = (current.get('UpdateStatus') or {}).get('State')
+        if state in ROLLBACK_STATES:
+            return plan  # already rolled back (or rolling back): a second rollback would undo the first
+        previous = current.get('PreviousSpec')
+        if not previous:
+            raise swarm_spec.SpecError('state: rolled_back: service %s has no previous spec to return to (it was '
+                                       'never updated)' % plan['name'])
+        plan['action'] = 'rollback'
+        plan['before'], plan['after'] = swarm_spec.spec_differences(current['Spec'], previous)
+        plan['spec'] = previous
         return plan
 
     def resolve_image(self, image):
@@ -165,6 +222,27 @@ class Converger(object):
                                        'reachable from the manager, or set resolve_image: false' % (name, exc))
         return '%s@%s' % (name, answer['Descriptor']['digest'])
 
+    # ---- changing --------------------------------------------------------------------------------
+    def write(self, spec, service_id=None, version=None, rollback=False):
+        """The one place a service spec is sent: create (no SERVICE_ID) or update. Returns the answer."""
+        if service_id is None:
+            return self.client.post('/services/create', data=spec) or {}
+        params = {'version': version}
+        if rollback:
+            params['rollback'] = 'previous'
+        return self.client.post('/services/%s/update' % service_id, data=spec, params=params) or {}
+
+    def remember_tasks(self, plans):
+        """Before changing: the tasks each updated service runs now (one GET for all), so the wait can tell
+        them from the ones Docker starts for the change."""
+        ids = [p['current']['ID'] for p in plans if p.get('action') in ('update', 'rollback')]
+        if not ids or self.check_mode:
+            return
+        tasks = self.client.get('/tasks', params={'filters': json.dumps({'service': ids})}) or []
+        for plan in plans:
+            if plan.get('action') in ('update', 'rollback'):
+                plan['old_tasks'] = set(t['ID'] for t in tasks if t.get('ServiceID') == plan['current']['ID'])
+
     def apply(self, plan):
         """Send the plan to the engine (not in check mode); sets plan['id'] and plan['started']."""
         current = plan['current']
@@ -176,17 +254,58 @@ class Converger(object):
         if plan['action'] == 'remove':
             self.client.delete('/services/%s' % current['ID'])
             return
-        if plan['action'] == 'recreate':
-            self.client.delete('/services/%s' % current['ID'])
-            plan['previous_update'] = None
-        if plan['action'] in ('create', 'recreate'):
-            answer = self.client.post('/services/create', data=plan['spec'])
+        if plan['action'] == 'rollback':
+            plan['expect_rollback'] = True
+            answer = self.write(current['Spec'], current['ID'], current['Version']['Index'], rollback=True)
+        elif plan['action'] == 'recreate':
+            answer = self.recreate(plan)
+        elif plan['action'] == 'create':
+            answer = self.write(plan['spec'])
             plan['id'] = answer['ID']
-            plan['warnings'] = answer.get('Warnings') or []
         else:
-            answer = self.client.post('/services/%s/update' % current['ID'], data=plan['spec'],
-                                      params={'version': current['Version']['Index']})
-            plan['warnings'] = (answer or {}).get('Warnings') or []
+            answer = self.write(plan['spec'], current['ID'], current['Version']['Index'])
+        plan['warnings'] = answer.get('Warnings') or []
+
+    def recreate(self, plan):
+        """Delete, then create; when the create fails, the old service is created again from its saved spec
+        (and its previous spec, so a rollback still goes where it went) and RecreateFailed names both."""
+        current = plan['current']
+        self.client.delete('/services/%s' % current['ID'])
+        plan['previous_update'] = None
+        try:
+            answer = self.write(plan['spec'])
+        except EngineError as create_error:
+            first = 'creating service %s with the new spec failed after the old one was removed: %s' % (
+                plan['name'], create_error)
+            try:
+                restored = self.restore(current)
+            except EngineError as restore_error:
+                plan['restored'] = False
+                raise RecreateFailed('%s; restoring the old service failed too: %s. Its saved spec is in the result '
+                                     '(saved_spec)' % (first, restore_error))
+            plan['restored'] = True
+            plan['id'] = restored
+            raise RecreateFailed('%s; the old service was restored from its saved spec (new ID %s, same spec and '
+                                 'previous spec)' % (first, restored))
+        plan['id'] = answer['ID']
+        return answer
+
+    def restore(self, saved):
+        """Create the service SAVED (a GET /services answer) again: its previous spec first, then its spec as an
+        update, so the history Docker keeps (spec and previous spec) is what it was. Returns the new ID."""
+        first = saved.get('PreviousSpec') or saved['Spec']
+        for attempt in range(RESTORE_ATTEMPTS):
+            try:
+                answer = self.write(first)
+                break
+            except EngineError as exc:
+                if 'already in use' not in str(exc) or attempt == RESTORE_ATTEMPTS - 1:
+                    raise
+                time.sleep(1)
+        if saved.get('PreviousSpec'):
+            created = self.client.get('/services/%s' % answer['ID'])
+            self.write(saved['Spec'], answer['ID'], created['Version']['Index'])
+        return answer['ID']
 
     # ---- waiting -------------------------------------------------------------------------------
     def needs_wait(self, plan):
@@ -197,6 +316,8 @@ class Converger(object):
         if plan['action']:
             return True
         current = plan['current']
+        if current is None:
+            return False
         if (current.get('UpdateStatus') or {}).get('State') in IN_PROGRESS:
             return True
         status = current.get('ServiceStatus')
@@ -213,13 +334,13 @@ class Converger(object):
         constraints = swarm_spec._dig(spec, ('TaskTemplate', 'Placement', 'Constraints'))
         return len(swarm_spec.eligible_nodes(self.nodes(), constraints))
 
-    def wait(self, plans, timeout):
-        """Poll until every plan's service has converged; sets plan['tasks'], plan['rolled_back'],
-        plan['failure'] (a message) on the ones that did not."""
-        pending = [p for p in plans if p.get('id')]
+    def wait(self, plans, timeout, stable=0):
+        """Poll until every plan's service has converged and stayed so for STABLE seconds; sets
+        plan['tasks'], plan['rolled_back'], plan['failure'] (a message) on the ones that did not."""
+        pending = [p for p in plans if p.get('id') and not p.get('failure')]
         deadline = time.time() + timeout
         for plan in pending:
-            plan['failed_seen'] = set()
+            plan.update(failed_seen=set(), stable_since=None, watched=set())
         while pending:
             ids = [p['id'] for p in pending]
             services = {}
@@ -227,6 +348,7 @@ class Converger(object):
             for service in self.client.get('/services', params={'filters': json.dumps({'id': ids})}) or []:
                 services[service['ID']] = service
             tasks = self.client.get('/tasks', params={'filters': json.dumps({'service': ids})}) or []
+            now = time.time()
             still = []
             for plan in pending:
                 service = services.get(plan['id'])
@@ -234,48 +356,75 @@ class Converger(object):
                     plan['failure'] = 'service %s disappeared while waiting for it' % plan['name']
                     continue
                 plan['service'] = service
-                done = self._converged(plan, service, [t for t in tasks if t.get('ServiceID') == plan['id']])
-                if not done and time.time() >= deadline:
+                own = [t for t in tasks if t.get('ServiceID') == plan['id']]
+                if self._settled(plan, service, own, now, stable):
+                    continue
+                if now >= deadline:
                     plan['failure'] = ('service %s did not converge within %ss: %d of %d tasks running'
                                        % (plan['name'], timeout, plan['tasks']['running'], plan['tasks']['desired']))
-                    done = True
-                if not done:
-                    still.append(plan)
+                    continue
+                still.append(plan)
             pending = still
             if pending:
                 time.sleep(POLL_INTERVAL)
+
+    def _settled(self, plan, service, tasks, now, stable):
+        """Whether waiting for PLAN is over (converged and stable, or failed: plan['failure'])."""
+        converged = self._converged(plan, service, tasks)
+        if plan.get('failure'):
+            return True
+        if plan['stable_since'] is not None:
+            exited = [t for t in tasks if t['ID'] in plan['watched'] and _task_state(t) != 'running']
+            crashed = [t for t in exited if _task_state(t) in swarm_spec.FAILED_TASK_STATES + ('complete',)]
+            if crashed:
+                plan['failure'] = ('a task of service %s exited %.0fs after it had converged, within the %ss it has '
+                                   'to stay up (wait_stable): %s' % (plan['name'], now - plan['stable_since'], stable,
+                                                                     _task_error(crashed[0])))
+                return True
+            if exited or not converged:
+                plan['stable_since'] = None  # the orchestrator moved a task: start the window again
+        if not converged:
+            return False
+        if _is_job(service['Spec']) or stable <= 0 or not plan['converged_tasks']:
+            return True  # a job's tasks are meant to exit; with no task running, none can crash
+        if plan['stable_since'] is None:
+            plan['stable_since'] = now
+            plan['watched'] = set(plan['converged_tasks'])
+        return now - plan['stable_since'] >= stable
 
     def _converged(self, plan, service, tasks):
         spec = service['Spec']
         job = _is_job(spec)
         desired = self.desired_count(spec)
-        template = _template_key(spec.get('TaskTemplate'))
+        template = template_key(spec.get('TaskTemplate'))
         if job:
             iteration = swarm_spec._dig(service, ('JobStatus', 'JobIteration', 'Index'))
             current_tasks = [t for t in tasks if swarm_spec._dig(t, ('JobIteration', 'Index')) == iteration]
         else:
             current_tasks = [t for t in tasks if t.get('DesiredState') in ('running', 'ready')]
         summary = swarm_spec.task_summary(current_tasks, desired, job)
-        recent = [t for t in tasks if swarm_spec._dig(t, ('Status', 'State')) in swarm_spec.FAILED_TASK_STATES
+        recent = [t for t in tasks if _task_state(t) in swarm_spec.FAILED_TASK_STATES
                   and _timestamp(t.get('CreatedAt')) >= plan['started'] - 1]
         plan['failed_seen'].update(t['ID'] for t in recent)
         for task in recent:
-            message = '%s: %s' % (swarm_spec._dig(task, ('Status', 'State')), swarm_spec._dig(task, ('Status', 'Err'))
+            message = '%s: %s' % (_task_state(task), swarm_spec._dig(task, ('Status', 'Err'))
                                   or swarm_spec._dig(task, ('Status', 'Message')))
             if message not in summary['errors']:
                 summary['errors'].append(message)
         summary['failed'] = len(plan['failed_seen'])
         plan['tasks'] = summary
+        plan['converged_tasks'] = []
         update = service.get('UpdateStatus') or {}
-        fresh = update and update.get('StartedAt') != plan.get('previous_update')
+        fresh = bool(update) and update.get('StartedAt') != plan.get('previous_update')
         state = update.get('State') if fresh else None
         plan['update_state'] = state
         if state == 'rollback_completed':
             plan['rolled_back'] = True
-            plan['failure'] = 'the update of service %s failed and Docker rolled it back: %s' % (
-                plan['name'], update.get('Message') or '')
-            return True
-        if state in ('paused', 'rollback_paused'):
+            if not plan.get('expect_rollback'):
+                plan['failure'] = 'the update of service %s failed and Docker rolled it back: %s' % (
+                    plan['name'], update.get('Message') or '')
+                return True
+        if state in PAUSED:
             plan['failure'] = 'the update of service %s is %s: %s' % (
                 plan['name'], state.replace('_', ' '), update.get('Message') or '')
             return True
@@ -289,10 +438,17 @@ class Converger(object):
             return True
         if job:
             return False
-        running_new = sum(1 for t in current_tasks if swarm_spec._dig(t, ('Status', 'State')) == 'running'
-                          and _template_key(t.get('Spec')) == template)
-        summary['running'] = running_new
-        return running_new >= desired
+        if 'replace' not in plan and plan.get('old_tasks'):
+            plan['replace'] = rollout_expected(plan['current']['Spec'], spec)
+        # Until Docker reports the rollout complete, a task that ran before the change is not one of it,
+        # even when its template reads the same (an endpoint change replaces every task too).
+        stale = plan.get('old_tasks') if plan.get('replace') and state not in ('completed', 'rollback_completed') else ()
+        wanted = [t for t in tasks if t.get('DesiredState') == 'running']
+        good = [t for t in wanted if _task_state(t) == 'running' and template_key(t.get('Spec')) == template
+                and t['ID'] not in stale]
+        summary['running'] = len(good)
+        plan['converged_tasks'] = [t['ID'] for t in good]
+        return len(good) >= desired and len(good) == len(wanted)
 
 
 def _is_job(spec):
@@ -304,6 +460,20 @@ def _update_started(service):
     return ((service or {}).get('UpdateStatus') or {}).get('StartedAt')
 
 
+def _task_state(task):
+    return swarm_spec._dig(task, ('Status', 'State'))
+
+
+def _task_error(task):
+    status = task.get('Status') or {}
+    exit_code = swarm_spec._dig(status, ('ContainerStatus', 'ExitCode'))
+    text = status.get('Err') or status.get('Message') or 'exited'
+    if exit_code is not None and 'exit' not in text:
+        text += ' (exit code %s)' % exit_code
+    return 'task %s (slot %s, node %s): %s: %s' % (
+        task.get('ID', '?')[:12], task.get('Slot', '-'), task.get('NodeID', '?')[:12], status.get('State'), text)
+
+
 def _timestamp(text):
     """Seconds since the epoch from the engine's RFC 3339 time (nanoseconds dropped)."""
     if not text:
@@ -313,14 +483,3 @@ def _timestamp(text):
         return calendar.timegm(time.strptime(base, '%Y-%m-%dT%H:%M:%S'))
     except ValueError:
         return 0
-
-
-def _canonical_all(fields, ctx):
-    view = {}
-    for option in swarm_spec.FIELD_ORDER:
-        if option in fields:
-            if option in ('mode', 'replicas'):
-                view[option] = fields[option]
-            else:
-                view[option] = swarm_spec.canonical(option, fields[option], fields[option], ctx)
-    return view

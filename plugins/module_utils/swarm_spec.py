@@ -23,20 +23,30 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
+import hashlib
+import hmac
+import ipaddress
+import json
 import re
 import shlex
 
+from ansible_collections.swarmops.swarm.plugins.module_utils import _durations
+
 MODES = ('replicated', 'global', 'replicated-job', 'global-job')
+JOB_MODES = ('replicated-job', 'global-job')
+GLOBAL_MODES = ('global', 'global-job')
 ENGINE_MODES = {'replicated': 'Replicated', 'global': 'Global',
                 'replicated-job': 'ReplicatedJob', 'global-job': 'GlobalJob'}
 MODE_NAMES = dict((v, k) for k, v in ENGINE_MODES.items())
 
-# Labels that tooling (docker stack deploy, compose) adds to a service: ignored when comparing unless
-# the user sets them, and kept on update.
+# Labels that tooling (docker stack deploy, compose) adds to a service or its containers: ignored when
+# comparing unless the user sets them, and kept on update.
 TOOLING_LABEL_PREFIXES = ('com.docker.stack.', 'com.docker.compose.')
+# The service label in which swarm_service records which env keys are secret (salted hashes, no values).
+SECRET_ENV_LABEL = 'swarmops.swarm.secret-env'
 
 # What the daemon stores when a block or a key is left out (Engine API / swarmkit defaults).
-SECOND = 1000000000
+SECOND = _durations.SECOND
 DEFAULTS = {
     'RestartPolicy': {'Condition': 'any', 'Delay': 5 * SECOND, 'MaxAttempts': 0, 'Window': 0},
     'UpdateConfig': {'Parallelism': 1, 'Delay': 0, 'FailureAction': 'pause', 'Monitor': 5 * SECOND,
@@ -44,42 +54,70 @@ DEFAULTS = {
     'RollbackConfig': {'Parallelism': 1, 'Delay': 0, 'FailureAction': 'pause', 'Monitor': 5 * SECOND,
                        'MaxFailureRatio': 0, 'Order': 'stop-first'},
     'Resources': {'NanoCPUs': 0, 'MemoryBytes': 0, 'Pids': 0},
-    'HealthCheck': {'Test': [], 'Interval': 0, 'Timeout': 0, 'Retries': 0, 'StartPeriod': 0},
+    'HealthCheck': {'Test': [], 'Interval': 0, 'Timeout': 0, 'Retries': 0, 'StartPeriod': 0, 'StartInterval': 0},
 }
 STOP_GRACE_DEFAULT = 10 * SECOND
 
+_CS = ('TaskTemplate', 'ContainerSpec')
 # Option name -> (path in the service spec). Order here is the order of the diff.
 PATHS = {
-    'image': ('TaskTemplate', 'ContainerSpec', 'Image'),
-    'command': ('TaskTemplate', 'ContainerSpec', 'Command'),
-    'args': ('TaskTemplate', 'ContainerSpec', 'Args'),
+    'image': _CS + ('Image',),
+    'command': _CS + ('Command',),
+    'args': _CS + ('Args',),
     'mode': ('Mode',),
     'replicas': ('Mode',),
-    'env': ('TaskTemplate', 'ContainerSpec', 'Env'),
+    'max_concurrent': ('Mode',),
+    'env': _CS + ('Env',),
+    'secret_env': _CS + ('Env',),
     'labels': ('Labels',),
-    'container_labels': ('TaskTemplate', 'ContainerSpec', 'Labels'),
+    'container_labels': _CS + ('Labels',),
     'publish': ('EndpointSpec', 'Ports'),
     'endpoint_mode': ('EndpointSpec', 'Mode'),
     'networks': ('TaskTemplate', 'Networks'),
-    'mounts': ('TaskTemplate', 'ContainerSpec', 'Mounts'),
+    'mounts': _CS + ('Mounts',),
     'constraints': ('TaskTemplate', 'Placement', 'Constraints'),
     'placement_preferences': ('TaskTemplate', 'Placement', 'Preferences'),
     'max_replicas_per_node': ('TaskTemplate', 'Placement', 'MaxReplicas'),
     'limits': ('TaskTemplate', 'Resources', 'Limits'),
     'reservations': ('TaskTemplate', 'Resources', 'Reservations'),
+    'generic_resources': ('TaskTemplate', 'Resources', 'Reservations', 'GenericResources'),
     'restart_policy': ('TaskTemplate', 'RestartPolicy'),
     'update_config': ('UpdateConfig',),
     'rollback_config': ('RollbackConfig',),
-    'healthcheck': ('TaskTemplate', 'ContainerSpec', 'Healthcheck'),
-    'secrets': ('TaskTemplate', 'ContainerSpec', 'Secrets'),
-    'configs': ('TaskTemplate', 'ContainerSpec', 'Configs'),
-    'user': ('TaskTemplate', 'ContainerSpec', 'User'),
-    'workdir': ('TaskTemplate', 'ContainerSpec', 'Dir'),
-    'hostname': ('TaskTemplate', 'ContainerSpec', 'Hostname'),
-    'init': ('TaskTemplate', 'ContainerSpec', 'Init'),
-    'stop_grace_period': ('TaskTemplate', 'ContainerSpec', 'StopGracePeriod'),
+    'healthcheck': _CS + ('Healthcheck',),
+    'secrets': _CS + ('Secrets',),
+    'configs': _CS + ('Configs',),
+    'user': _CS + ('User',),
+    'groups': _CS + ('Groups',),
+    'workdir': _CS + ('Dir',),
+    'hostname': _CS + ('Hostname',),
+    'hosts': _CS + ('Hosts',),
+    'dns': _CS + ('DNSConfig', 'Nameservers'),
+    'dns_search': _CS + ('DNSConfig', 'Search'),
+    'dns_options': _CS + ('DNSConfig', 'Options'),
+    'cap_add': _CS + ('CapabilityAdd',),
+    'cap_drop': _CS + ('CapabilityDrop',),
+    'sysctls': _CS + ('Sysctls',),
+    'ulimits': _CS + ('Ulimits',),
+    'read_only': _CS + ('ReadOnly',),
+    'tty': _CS + ('TTY',),
+    'init': _CS + ('Init',),
+    'stop_signal': _CS + ('StopSignal',),
+    'stop_grace_period': _CS + ('StopGracePeriod',),
+    'oom_score_adj': _CS + ('OomScoreAdj',),
+    'log_driver': ('TaskTemplate', 'LogDriver', 'Name'),
+    'log_options': ('TaskTemplate', 'LogDriver', 'Options'),
 }
 FIELD_ORDER = list(PATHS)
+
+# Options the engine only knows from an API version on (older engines ignore them silently, so the
+# service would differ on every run): refused before anything is sent.
+MIN_API = {
+    'cap_add': (1, 41), 'cap_drop': (1, 41), 'ulimits': (1, 41), 'sysctls': (1, 40),
+    'max_replicas_per_node': (1, 40), 'max_concurrent': (1, 41), 'healthcheck.start_interval': (1, 44),
+    'oom_score_adj': (1, 46),
+}
+DOCKER_RELEASE_OF_API = {(1, 40): '19.03', (1, 41): '20.10', (1, 44): '25.0', (1, 46): '27.0'}
 
 
 class SpecError(ValueError):
@@ -88,29 +126,13 @@ class SpecError(ValueError):
 
 # ---- units ---------------------------------------------------------------------------------------
 
-_DURATION_UNITS = {'ns': 1, 'us': 1000, 'µs': 1000, 'ms': 1000000, 's': SECOND, 'm': 60 * SECOND,
-                   'h': 3600 * SECOND}
-_DURATION_PART = re.compile(r'(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)')
 _MEMORY = re.compile(r'^(\d+(?:\.\d+)?)\s*([bkmgtp]?)(?:i?b)?$', re.IGNORECASE)
 _MEMORY_UNITS = {'': 1, 'b': 1, 'k': 1024, 'm': 1024 ** 2, 'g': 1024 ** 3, 't': 1024 ** 4, 'p': 1024 ** 5}
 
 
 def parse_duration(value, field):
     """'1m30s', '500ms', '10s' or a number of seconds -> nanoseconds (int)."""
-    if isinstance(value, bool):
-        raise SpecError('%s: expected a duration such as "10s", "1m30s" or "500ms", got %r' % (field, value))
-    if isinstance(value, (int, float)):
-        if value < 0:
-            raise SpecError('%s: a duration cannot be negative, got %r' % (field, value))
-        return int(round(value * SECOND))
-    text = str(value).strip()
-    if re.match(r'^\d+(\.\d+)?$', text):
-        return int(round(float(text) * SECOND))
-    parts = _DURATION_PART.findall(text)
-    if not text or ''.join(n + u for n, u in parts) != text:
-        raise SpecError('%s: expected a duration such as "10s", "1m30s" or "500ms" (units ns, us, ms, s, m, h), '
-                        'got %r' % (field, value))
-    return int(round(sum(float(n) * _DURATION_UNITS[u] for n, u in parts)))
+    return _durations.parse_duration(value, field, SpecError)
 
 
 def parse_memory(value, field):
@@ -153,6 +175,40 @@ def parse_int(value, field, minimum=0, maximum=None, what='a whole number'):
     if number < minimum or (maximum is not None and number > maximum):
         raise SpecError('%s must be %s (%s), got %r' % (field, what, bounds, value))
     return number
+
+
+_TRUE = ('true', 'yes', 'on', '1', 'y')
+_FALSE = ('false', 'no', 'off', '0', 'n')
+
+
+def parse_bool(value, field):
+    """True/False from a boolean or its usual spellings ('false' is false); SpecError otherwise."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise SpecError('%s: expected true or false, got %r' % (field, value))
+
+
+def parse_file_mode(value, field):
+    """A file mode from '0440' / '1777' / 440 / 1777: the digits are octal, as chmod reads them.
+
+    A number whose digits are not all octal is what YAML makes of a leading-zero mode (0440 -> 288):
+    refused with the fix (quote it), never read as some other mode.
+    """
+    if isinstance(value, bool):
+        raise SpecError('%s: expected an octal file mode such as "0440", got %r' % (field, value))
+    text = str(value).strip()
+    if text.startswith('0o'):
+        text = text[2:]
+    if not re.match(r'^[0-7]{1,4}$', text):
+        hint = (' (YAML reads an unquoted leading-zero number such as 0440 as a decimal number; quote it)'
+                if isinstance(value, int) else '')
+        raise SpecError('%s: expected an octal file mode such as "0440" or "1777", got %r%s' % (field, value, hint))
+    return int(text, 8)
 
 
 # ---- image references ----------------------------------------------------------------------------
@@ -302,7 +358,7 @@ def _parse_mount_string(text, field):
             raise SpecError('%s: %r in %r is not KEY=VALUE; use e.g. "type=bind,source=/srv,target=/data,readonly"'
                             % (field, part, text))
         if key in ('readonly', 'no_copy'):
-            mount[key] = val.strip().lower() in ('1', 'true', 'yes')
+            mount[key] = parse_bool(val.strip(), '%s %s' % (field, key))
         else:
             mount[key] = val.strip()
     return mount
@@ -343,7 +399,9 @@ def parse_mount(value, field='mounts'):
     wrong = [key for key in misplaced if mount.get(key) is not None]
     if wrong:
         raise SpecError('%s: %s do(es) not apply to a %s mount (%r)' % (field, ', '.join(wrong), mtype, value))
-    engine = {'Type': mtype, 'Target': target, 'ReadOnly': bool(mount.get('readonly'))}
+    readonly = mount.get('readonly')
+    engine = {'Type': mtype, 'Target': target,
+              'ReadOnly': False if readonly is None else parse_bool(readonly, '%s readonly' % field)}
     if source:
         engine['Source'] = str(source)
     if mount.get('propagation'):
@@ -353,7 +411,7 @@ def parse_mount(value, field='mounts'):
         engine['BindOptions'] = {'Propagation': mount['propagation']}
     volume = {}
     if mount.get('no_copy') is not None:
-        volume['NoCopy'] = bool(mount['no_copy'])
+        volume['NoCopy'] = parse_bool(mount['no_copy'], '%s no_copy' % field)
     if mount.get('volume_labels') is not None:
         volume['Labels'] = parse_labels(mount['volume_labels'], '%s volume_labels' % field)
     if mount.get('volume_driver') is not None or mount.get('volume_driver_options') is not None:
@@ -366,8 +424,7 @@ def parse_mount(value, field='mounts'):
     if mount.get('tmpfs_size') is not None:
         tmpfs['SizeBytes'] = parse_memory(mount['tmpfs_size'], '%s tmpfs_size' % field)
     if mount.get('tmpfs_mode') is not None:
-        mode = mount['tmpfs_mode']
-        tmpfs['Mode'] = int(mode, 8) if isinstance(mode, str) else int(mode)
+        tmpfs['Mode'] = parse_file_mode(mount['tmpfs_mode'], '%s tmpfs_mode' % field)
     if tmpfs:
         engine['TmpfsOptions'] = tmpfs
     return engine
@@ -412,13 +469,7 @@ def parse_reference(value, field, kind):
         raise SpecError('%s: unknown key(s) %s in %r; a %s reference has name, target, uid, gid, mode'
                         % (field, ', '.join(sorted(unknown)), value, kind))
     mode = value.get('mode')
-    if mode is None:
-        mode = 0o444
-    elif isinstance(mode, str):
-        try:
-            mode = int(mode, 8)
-        except ValueError:
-            raise SpecError('%s: mode %r of %s is not an octal file mode such as "0440"' % (field, mode, value['name']))
+    mode = 0o444 if mode is None else parse_file_mode(mode, '%s mode of %s' % (field, value['name']))
     name_key = 'SecretName' if kind == 'secret' else 'ConfigName'
     return {name_key: value['name'], 'File': {
         'Name': str(value.get('target') or value['name']),
@@ -508,12 +559,142 @@ def parse_healthcheck(value, field='healthcheck'):
         else:
             raise SpecError('%s.test must be a shell command string or a list such as ["CMD", "wget", "-q", '
                             '"localhost"], got %r' % (field, test))
-    for key, engine_key in (('interval', 'Interval'), ('timeout', 'Timeout'), ('start_period', 'StartPeriod')):
+    for key, engine_key in (('interval', 'Interval'), ('timeout', 'Timeout'), ('start_period', 'StartPeriod'),
+                            ('start_interval', 'StartInterval')):
         if value.get(key) is not None:
             engine[engine_key] = parse_duration(value[key], '%s.%s' % (field, key))
     if value.get('retries') is not None:
         engine['Retries'] = parse_int(value['retries'], '%s.retries' % field)
     return engine
+
+
+_CAPABILITY = re.compile(r'^[A-Z][A-Z0-9_]*$')
+
+
+def parse_capabilities(value, field):
+    """['NET_ADMIN', 'cap_sys_time', 'ALL'] -> ['CAP_NET_ADMIN', 'CAP_SYS_TIME', 'ALL'], sorted, once each."""
+    result = set()
+    for item in value:
+        name = str(item).strip().upper()
+        if name != 'ALL' and not name.startswith('CAP_'):
+            name = 'CAP_' + name
+        if not _CAPABILITY.match(name):
+            raise SpecError('%s: %r is not a capability name such as NET_ADMIN or CAP_SYS_TIME' % (field, item))
+        result.add(name)
+    return sorted(result)
+
+
+def parse_sysctls(value, field='sysctls'):
+    if not isinstance(value, dict):
+        raise SpecError('%s must be a dict of name: value (net.core.somaxconn: 1024), got %r' % (field, value))
+    result = {}
+    for key, item in value.items():
+        key = str(key).strip()
+        if not re.match(r'^[a-z0-9_]+(\.[A-Za-z0-9_\-]+)+$', key):
+            raise SpecError('%s: %r is not a sysctl name such as net.ipv4.ip_forward' % (field, key))
+        result[key] = _env_value(key, item, field)
+    return result
+
+
+ULIMIT_NAMES = ('core', 'cpu', 'data', 'fsize', 'locks', 'memlock', 'msgqueue', 'nice', 'nofile', 'nproc', 'rss',
+                'rtprio', 'rttime', 'sigpending', 'stack')
+
+
+def _ulimit(name, limits, field):
+    if name not in ULIMIT_NAMES:
+        raise SpecError('%s: %r is not a ulimit; use one of %s' % (field, name, ', '.join(ULIMIT_NAMES)))
+    if isinstance(limits, dict):
+        unknown = set(limits) - set(['soft', 'hard'])
+        if unknown or 'soft' not in limits:
+            raise SpecError('%s.%s: give {soft: N, hard: N} (hard defaults to soft), got %r' % (field, name, limits))
+        soft, hard = limits['soft'], limits.get('hard', limits['soft'])
+    else:
+        text = str(limits)
+        soft, _sep, hard = text.partition(':')
+        hard = hard or soft
+    soft = parse_int(soft, '%s.%s soft' % (field, name), minimum=-1)
+    hard = parse_int(hard, '%s.%s hard' % (field, name), minimum=-1)
+    if hard != -1 and (soft == -1 or soft > hard):
+        raise SpecError('%s.%s: the soft limit %d is above the hard limit %d' % (field, name, soft, hard))
+    return {'Name': name, 'Soft': soft, 'Hard': hard}
+
+
+def _pairs(value, field, separator, form, example):
+    """[(key, value)] of a dict, or of a list of 'KEY<SEPARATOR>VALUE' strings (the CLI's form, FORM)."""
+    if isinstance(value, dict):
+        return list(value.items())
+    if not isinstance(value, (list, tuple)):
+        raise SpecError('%s must be a dict or a list of "%s" (such as %s), got %r' % (field, form, example, value))
+    pairs = []
+    for item in value:
+        key, sep, rest = str(item).partition(separator)
+        if not sep:
+            raise SpecError('%s: %r is not %s (such as %s)' % (field, item, form, example))
+        pairs.append((key.strip(), rest.strip()))
+    return pairs
+
+
+def parse_ulimits(value, field='ulimits'):
+    """{nofile: 1024} / {nofile: '1024:2048'} / {nofile: {soft, hard}} / ['nofile=1024:2048'] -> engine list."""
+    pairs = _pairs(value, field, '=', 'NAME=SOFT[:HARD]', 'nofile=1024:2048')
+    result = {}
+    for name, limits in pairs:
+        result[str(name)] = _ulimit(str(name), limits, field)
+    return [result[name] for name in sorted(result)]
+
+
+def parse_nameservers(value, field='dns'):
+    result = []
+    for item in value:
+        try:
+            result.append(str(ipaddress.ip_address(u'%s' % str(item).strip())))
+        except ValueError:
+            raise SpecError('%s: %r is not an IP address of a DNS server' % (field, item))
+    return result
+
+
+def parse_hosts(value, field='hosts'):
+    """{name: ip} or ['name:ip'] (the CLI's --host form) -> the engine's 'IP NAME' entries, sorted."""
+    entries = set()
+    for name, address in _pairs(value, field, ':', 'NAME:IP', 'db.local:10.0.0.5'):
+        name = str(name).strip()
+        try:
+            address = str(ipaddress.ip_address(u'%s' % str(address).strip()))
+        except ValueError:
+            raise SpecError('%s: %r of %s is not an IP address' % (field, address, name))
+        if not name or re.search(r'\s', name):
+            raise SpecError('%s: %r is not a host name' % (field, name))
+        entries.add('%s %s' % (address, name))
+    return sorted(entries)
+
+
+def parse_generic_resources(value, field='generic_resources'):
+    """['gpu=2', 'ssd=fast'] or {gpu: 2} -> the engine's GenericResources (numbers discrete, text named)."""
+    result = []
+    for kind, amount in _pairs(value, field, '=', 'KIND=VALUE', 'gpu=1 or gpu=UUID1'):
+        kind = str(kind).strip()
+        if not kind:
+            raise SpecError('%s: a resource needs a kind (KIND=VALUE)' % field)
+        text = str(amount).strip()
+        if isinstance(amount, bool) or not text:
+            raise SpecError('%s: %s needs a number or a name, got %r' % (field, kind, amount))
+        if re.match(r'^[0-9]+$', text):
+            result.append({'DiscreteResourceSpec': {'Kind': kind, 'Value': int(text)}})
+        else:
+            result.append({'NamedResourceSpec': {'Kind': kind, 'Value': text}})
+    return result
+
+
+def parse_stop_signal(value, field='stop_signal'):
+    """'TERM', 'sigterm', 'SIGRTMIN+3' or a number -> 'SIGTERM', 'SIGRTMIN+3', '15'."""
+    text = str(value).strip().upper()
+    if not text or re.match(r'^[0-9]+$', text):
+        return text  # empty: the image's own stop signal
+    if not text.startswith('SIG'):
+        text = 'SIG' + text
+    if not re.match(r'^SIG[A-Z0-9]+([+-][0-9]+)?$', text):
+        raise SpecError('%s: %r is not a signal name or number such as SIGTERM, SIGQUIT or 15' % (field, value))
+    return text
 
 
 # ---- validation and desired fields -----------------------------------------------------------------
@@ -552,7 +733,7 @@ def desired_fields(params):
             raise SpecError('mode: %r is not a service mode; use one of %s' % (mode, ', '.join(MODES)))
         fields['mode'] = mode
     if params.get('replicas') is not None:
-        if mode in ('global', 'global-job'):
+        if mode in GLOBAL_MODES:
             raise SpecError('replicas: a %s service runs one task per eligible node and takes no replicas; '
                             'remove replicas or use mode replicated' % mode)
         fields['replicas'] = parse_int(params['replicas'], 'replicas')
@@ -599,7 +780,7 @@ def desired_fields(params):
     if preferences is not None:
         fields['placement_preferences'] = [parse_preference(p) for p in preferences]
     if params.get('max_replicas_per_node') is not None:
-        if mode in ('global', 'global-job'):
+        if mode in GLOBAL_MODES:
             raise SpecError('max_replicas_per_node: applies to replicated services only, not to mode %s' % mode)
         fields['max_replicas_per_node'] = parse_int(params['max_replicas_per_node'], 'max_replicas_per_node')
     for key, pids in (('limits', True), ('reservations', False)):
@@ -616,14 +797,70 @@ def desired_fields(params):
         refs = _list(params, key)
         if refs is not None:
             fields[key] = [parse_reference(r, key, kind) for r in refs]
-    for key in ('user', 'workdir', 'hostname'):
+    for key in ('user', 'workdir', 'hostname', 'log_driver'):
         if params.get(key) is not None:
             fields[key] = str(params[key])
-    if params.get('init') is not None:
-        fields['init'] = bool(params['init'])
+    for key in ('init', 'read_only', 'tty'):
+        if params.get(key) is not None:
+            fields[key] = parse_bool(params[key], key)
     if params.get('stop_grace_period') is not None:
         fields['stop_grace_period'] = parse_duration(params['stop_grace_period'], 'stop_grace_period')
+    _container_options(params, fields)
+    _mode_rules(params, fields)
+    if params.get('state') == 'rolled_back' and fields:
+        raise SpecError('state: rolled_back returns service %s to its previous spec (docker service rollback) and '
+                        'takes no options that describe a spec; remove %s' % (name, ', '.join(sorted(fields))))
     return fields
+
+
+def _container_options(params, fields):
+    """The options of the container beyond the basics (capabilities, kernel settings, DNS, logging...)."""
+    for key in ('cap_add', 'cap_drop'):
+        if _list(params, key) is not None:
+            fields[key] = parse_capabilities(params[key], key)
+    overlap = sorted(set(fields.get('cap_add') or []) & set(fields.get('cap_drop') or []))
+    if overlap:
+        raise SpecError('cap_drop: %s is also in cap_add; a capability is either added or dropped' % ', '.join(overlap))
+    if params.get('sysctls') is not None:
+        fields['sysctls'] = parse_sysctls(params['sysctls'])
+    if params.get('ulimits') is not None:
+        fields['ulimits'] = parse_ulimits(params['ulimits'])
+    if _list(params, 'dns') is not None:
+        fields['dns'] = parse_nameservers(params['dns'])
+    for key in ('dns_search', 'dns_options', 'groups'):
+        if _list(params, key) is not None:
+            fields[key] = [str(item).strip() for item in params[key]]
+    if params.get('hosts') is not None:
+        fields['hosts'] = parse_hosts(params['hosts'])
+    if params.get('stop_signal') is not None:
+        fields['stop_signal'] = parse_stop_signal(params['stop_signal'])
+    if params.get('oom_score_adj') is not None:
+        fields['oom_score_adj'] = parse_int(params['oom_score_adj'], 'oom_score_adj', -1000, 1000)
+    if params.get('log_options') is not None:
+        fields['log_options'] = parse_labels(params['log_options'], 'log_options')
+    if params.get('generic_resources') is not None:
+        fields['generic_resources'] = parse_generic_resources(params['generic_resources'])
+    if params.get('secret_env') is not None:
+        secret = parse_env(params['secret_env'], 'secret_env')
+        fields['secret_env'] = _env_dict(secret)
+        both = sorted(set(fields['secret_env']) & set(_env_dict(fields.get('env'))))
+        if both:
+            raise SpecError('secret_env: %s is also in env; give each variable in one of them' % ', '.join(both))
+    reserved = sorted(k for k in fields.get('labels') or {} if k == SECRET_ENV_LABEL)
+    if reserved:
+        raise SpecError('labels: %s is where swarm_service records the secret_env keys; do not set it' % reserved[0])
+
+
+def _mode_rules(params, fields):
+    """Combinations the engine refuses (or ignores) for the mode given in PARAMS."""
+    mode = fields.get('mode')
+    if mode in JOB_MODES and 'update_config' in fields:
+        raise SpecError('update_config: a job (mode %s) runs to completion and has no rolling updates; the engine '
+                        'refuses an update_config for it. Remove update_config' % mode)
+    if params.get('max_concurrent') is not None:
+        if mode is not None and mode != 'replicated-job':
+            raise SpecError('max_concurrent: applies to mode replicated-job only, not to mode %s' % mode)
+        fields['max_concurrent'] = parse_int(params['max_concurrent'], 'max_concurrent', minimum=1)
 
 
 def validate(params):
@@ -723,6 +960,41 @@ def _network_views(entries, desired, ctx):
     return sorted(views, key=lambda v: v['name'])
 
 
+def _mode_max_concurrent(mode):
+    return ((mode or {}).get('ReplicatedJob') or {}).get('MaxConcurrent')
+
+
+def _host_entries(entries):
+    """'IP name alias' engine entries -> sorted 'IP name' pairs (one per name)."""
+    pairs = set()
+    for entry in entries or []:
+        words = str(entry).split()
+        for name in words[1:]:
+            pairs.add('%s %s' % (words[0], name))
+    return sorted(pairs)
+
+
+def _generic_view(resource):
+    for key in ('DiscreteResourceSpec', 'NamedResourceSpec'):
+        if key in (resource or {}):
+            return '%s=%s' % (resource[key].get('Kind'), resource[key].get('Value'))
+    return str(resource)
+
+
+def _capabilities_view(value):
+    try:
+        return parse_capabilities(value or [], 'capabilities')
+    except SpecError:
+        return sorted(value or [])
+
+
+def _stop_signal_view(value):
+    try:
+        return parse_stop_signal(value, 'stop_signal') if value else ''
+    except SpecError:
+        return value
+
+
 def canonical(option, value, desired=None, ctx=None):
     """The comparable form of option OPTION given engine value VALUE.
 
@@ -732,23 +1004,30 @@ def canonical(option, value, desired=None, ctx=None):
     """
     ctx = ctx or {}
     if option == 'image':
-        return normalise_image(value or '', keep_digest=ctx.get('resolve_image', False))
-    if option in ('command', 'args'):
+        keep_digest = bool(ctx.get('resolve_image')) or bool(split_digest(desired or '')[1])
+        return normalise_image(value or '', keep_digest=keep_digest)
+    if option in ('command', 'args', 'dns', 'dns_search', 'dns_options'):
         return list(value or [])
     if option == 'mode':
         return _mode_kind(value)
     if option == 'replicas':
         return _mode_count(value)
+    if option == 'max_concurrent':
+        return _mode_max_concurrent(value)
     if option == 'env':
-        return _env_dict(value)
-    if option == 'labels':
+        hidden = ctx.get('secret_keys') or ()
+        return dict((k, v) for k, v in _env_dict(value).items() if k not in hidden)
+    if option == 'secret_env':
+        salt = ctx.get('secret_salt') or ''
+        hidden = ctx.get('secret_keys') or ()
+        return dict((k, fingerprint(salt, k, v)) for k, v in _env_dict(value).items() if k in hidden)
+    if option in ('labels', 'container_labels'):
         labels = dict(value or {})
         for key in list(labels):
-            if key.startswith(TOOLING_LABEL_PREFIXES) and key not in (desired or {}):
+            internal = key.startswith(TOOLING_LABEL_PREFIXES) or (option == 'labels' and key == SECRET_ENV_LABEL)
+            if internal and key not in (desired or {}):
                 del labels[key]
         return labels
-    if option == 'container_labels':
-        return dict(value or {})
     if option == 'publish':
         return [_port_view(p) for p in sorted(value or [], key=_port_key)]
     if option == 'endpoint_mode':
@@ -764,46 +1043,135 @@ def canonical(option, value, desired=None, ctx=None):
         return sorted(parse_constraint(c) if _CONSTRAINT.match(c) else c for c in value or [])
     if option == 'placement_preferences':
         return [_dig(p, ('Spread', 'SpreadDescriptor')) for p in value or []]
-    if option == 'max_replicas_per_node':
+    if option in ('max_replicas_per_node', 'oom_score_adj'):
         return value or 0
-    if option in ('limits', 'reservations'):
-        return _partial(value, desired if desired is not None else value or {}, DEFAULTS['Resources'])
-    if option == 'restart_policy':
-        return _partial(value, desired if desired is not None else value or {}, DEFAULTS['RestartPolicy'])
-    if option == 'update_config':
-        return _partial(value, desired if desired is not None else value or {}, DEFAULTS['UpdateConfig'])
-    if option == 'rollback_config':
-        return _partial(value, desired if desired is not None else value or {}, DEFAULTS['RollbackConfig'])
-    if option == 'healthcheck':
-        return _partial(value, desired if desired is not None else value or {}, DEFAULTS['HealthCheck'])
+    if option in PARTIAL_BLOCKS:
+        block = PARTIAL_BLOCKS[option]
+        return _partial(value, desired if desired is not None else value or {}, DEFAULTS[block])
+    if option == 'generic_resources':
+        return sorted(_generic_view(r) for r in value or [])
     if option in ('secrets', 'configs'):
         return sorted((_reference_view(r) for r in value or []), key=lambda v: (v['name'], v['target']))
-    if option in ('user', 'workdir', 'hostname'):
+    if option in ('user', 'workdir', 'hostname', 'log_driver'):
         return value or ''
-    if option == 'init':
+    if option == 'groups':
+        return sorted(set(value or []))
+    if option == 'hosts':
+        return _host_entries(value)
+    if option in ('cap_add', 'cap_drop'):
+        return _capabilities_view(value)
+    if option in ('sysctls', 'log_options'):
+        return dict(value or {})
+    if option == 'ulimits':
+        return sorted(({'Name': u.get('Name'), 'Soft': u.get('Soft', 0), 'Hard': u.get('Hard', 0)}
+                       for u in value or []), key=lambda u: u['Name'])
+    if option in ('init', 'read_only', 'tty'):
         return bool(value)
+    if option == 'stop_signal':
+        return _stop_signal_view(value)
     if option == 'stop_grace_period':
         return STOP_GRACE_DEFAULT if value is None else value
     raise KeyError(option)
 
 
+PARTIAL_BLOCKS = {'limits': 'Resources', 'reservations': 'Resources', 'restart_policy': 'RestartPolicy',
+                  'update_config': 'UpdateConfig', 'rollback_config': 'RollbackConfig', 'healthcheck': 'HealthCheck'}
+# Blocks that the daemon fills with its defaults only when the whole block is missing: a partial block
+# gets Go zero values for the rest (parallelism 0 = every task at once), so the defaults are filled in.
+DEFAULTED_BLOCKS = ('RestartPolicy', 'UpdateConfig', 'RollbackConfig')
+SECRET_SHOWN_BEFORE = '<secret value>'
+SECRET_SHOWN_AFTER = '<new secret value>'
+
+
+def comparison_context(current_spec, ctx=None):
+    """CTX plus what the comparison reads from the current spec: its secret env keys and their salt."""
+    ctx = dict(ctx or {})
+    label = secret_env_label(current_spec)
+    ctx.setdefault('secret_keys', set(label['hashes']) if label else set())
+    ctx.setdefault('secret_salt', label['salt'] if label else '')
+    return ctx
+
+
+def _masked_secret_diff(have, want):
+    before = dict((k, SECRET_SHOWN_BEFORE) for k in have if have[k] != want.get(k))
+    after = dict((k, SECRET_SHOWN_AFTER) for k in want if want[k] != have.get(k))
+    return before, after
+
+
 def compare(fields, current_spec, ctx=None):
-    """(before, after) dicts of exactly the options whose canonical values differ."""
+    """(before, after) dicts of exactly the options whose canonical values differ.
+
+    Secret env values are compared by their salted hashes and shown as placeholders, never as values.
+    """
+    ctx = comparison_context(current_spec, ctx)
     before, after = {}, {}
     for option in FIELD_ORDER:
         if option not in fields:
             continue
         desired_value = fields[option]
-        if option == 'mode':
+        if option in ('mode', 'replicas', 'max_concurrent'):
             want = desired_value
-        elif option == 'replicas':
-            want = desired_value
+        elif option == 'env':
+            want = _env_dict(desired_value)
+        elif option == 'secret_env':
+            want = dict((k, fingerprint(ctx['secret_salt'], k, v)) for k, v in desired_value.items())
         else:
             want = canonical(option, desired_value, desired_value, ctx)
         have = canonical(option, _dig(current_spec, PATHS[option]), desired_value, ctx)
         if want != have:
+            if option == 'secret_env':
+                have, want = _masked_secret_diff(have, want)
             before[option] = have
             after[option] = want
+    return before, after
+
+
+def desired_view(fields, ctx=None):
+    """The options set, in the diff's terms, for a service that does not exist yet."""
+    view = {}
+    for option in FIELD_ORDER:
+        if option not in fields:
+            continue
+        if option in ('mode', 'replicas', 'max_concurrent'):
+            view[option] = fields[option]
+        elif option == 'env':
+            view[option] = _env_dict(fields[option])
+        elif option == 'secret_env':
+            view[option] = dict((k, SECRET_SHOWN_AFTER) for k in fields[option])
+        else:
+            view[option] = canonical(option, fields[option], fields[option], ctx)
+    return view
+
+
+def full_view(spec):
+    """Every option of SPEC in the diff's terms (partial blocks with all their keys), secrets as hashes."""
+    ctx = comparison_context(spec)
+    view = {}
+    for option in FIELD_ORDER:
+        value = _dig(spec, PATHS[option])
+        desired = dict(DEFAULTS[PARTIAL_BLOCKS[option]]) if option in PARTIAL_BLOCKS else None
+        if option == 'limits':
+            desired = {'NanoCPUs': 0, 'MemoryBytes': 0, 'Pids': 0}
+        elif option == 'reservations':
+            desired = {'NanoCPUs': 0, 'MemoryBytes': 0}
+        elif option in ('labels', 'container_labels', 'image'):
+            # every label, tooling ones included (not the secret env record); the image with its digest
+            desired = dict((k, v) for k, v in value.items() if k != SECRET_ENV_LABEL) if isinstance(value, dict) \
+                else value
+        view[option] = canonical(option, value, desired, ctx)
+    return view
+
+
+def spec_differences(spec_from, spec_to):
+    """(before, after) of the options that differ between two whole specs (a rollback's diff)."""
+    view_from, view_to = full_view(spec_from), full_view(spec_to)
+    before, after = {}, {}
+    for option in FIELD_ORDER:
+        if view_from[option] != view_to[option]:
+            if option == 'secret_env':
+                before[option], after[option] = _masked_secret_diff(view_from[option], view_to[option])
+            else:
+                before[option], after[option] = view_from[option], view_to[option]
     return before, after
 
 
@@ -817,6 +1185,60 @@ def needs_recreate(fields, current_spec):
     return None
 
 
+def check_against_current(fields, current_spec, name):
+    """Refuse options that cannot apply to the service as it is (SpecError), before anything is sent.
+
+    CURRENT_SPEC is None for a service that does not exist yet.
+    """
+    kind = fields.get('mode') or (_mode_kind(current_spec.get('Mode')) if current_spec else 'replicated')
+    where = 'service %s is %s' % (name, kind) if 'mode' not in fields and current_spec else 'mode %s' % kind
+    if 'replicas' in fields and kind in GLOBAL_MODES:
+        raise SpecError('replicas: %s: it runs one task per eligible node and takes no replicas; remove '
+                        'replicas (or set mode: replicated, which recreates it)' % where)
+    if 'max_replicas_per_node' in fields and kind in GLOBAL_MODES:
+        raise SpecError('max_replicas_per_node: %s; it applies to replicated services only' % where)
+    if 'max_concurrent' in fields and kind != 'replicated-job':
+        raise SpecError('max_concurrent: %s; it applies to mode replicated-job only' % where)
+    if 'update_config' in fields and kind in JOB_MODES:
+        raise SpecError('update_config: %s, a job: it has no rolling updates and the engine refuses an '
+                        'update_config for it. Remove update_config' % where)
+    if 'log_options' in fields and not fields.get('log_driver') and \
+            not _dig(current_spec, ('TaskTemplate', 'LogDriver', 'Name')):
+        raise SpecError('log_options: give log_driver too (options belong to a logging driver, such as json-file)')
+
+
+def engine_rule_errors(spec):
+    """What the engine would refuse in SPEC, the whole spec about to be sent (rules the project knows)."""
+    errors = []
+    kind = _mode_kind(spec.get('Mode'))
+    if kind in JOB_MODES and spec.get('UpdateConfig') is not None:
+        errors.append('update_config: a job (mode %s) has no rolling updates; the engine refuses an update_config '
+                      'for it' % kind)
+    endpoint = spec.get('EndpointSpec') or {}
+    if endpoint.get('Mode') == 'dnsrr' and any((p.get('PublishMode') or 'ingress') == 'ingress'
+                                               for p in endpoint.get('Ports') or []):
+        errors.append('publish: endpoint_mode dnsrr cannot publish ports in ingress mode; set mode: host on those '
+                      'ports or use endpoint_mode vip')
+    return errors
+
+
+def api_requirements(fields):
+    """[(option, (major, minor))] of the options set that need an Engine API version."""
+    needed = [(option, MIN_API[option]) for option in FIELD_ORDER if option in fields and option in MIN_API]
+    if 'StartInterval' in (fields.get('healthcheck') or {}):
+        needed.append(('healthcheck.start_interval', MIN_API['healthcheck.start_interval']))
+    return needed
+
+
+def check_api_version(fields, api_version):
+    """SpecError naming the first option set that API_VERSION (a (major, minor) tuple) does not know."""
+    for option, wanted in api_requirements(fields):
+        if tuple(api_version) < wanted:
+            raise SpecError('%s: needs Engine API %d.%d (Docker %s or newer); this manager speaks API %d.%d, whose '
+                            'engine would ignore it' % (option, wanted[0], wanted[1], DOCKER_RELEASE_OF_API[wanted],
+                                                        api_version[0], api_version[1]))
+
+
 def _set(spec, path, value):
     node = spec
     for key in path[:-1]:
@@ -826,51 +1248,54 @@ def _set(spec, path, value):
     node[path[-1]] = value
 
 
-def _mode_spec(kind, count, current_mode):
+def _mode_spec(kind, fields, current_mode):
+    """The Mode block: the count and MaxConcurrent the user set, else the current ones (same kind)."""
     engine_key = ENGINE_MODES[kind]
+    same_kind = _mode_kind(current_mode) == kind and bool(current_mode)
+    count = fields.get('replicas')
+    if count is None and same_kind:
+        count = _mode_count(current_mode)
     if kind == 'replicated':
         return {engine_key: {'Replicas': 1 if count is None else count}}
     if kind == 'replicated-job':
         total = 1 if count is None else count
-        previous = (current_mode or {}).get(engine_key) or {}
-        return {engine_key: {'TotalCompletions': total,
-                             'MaxConcurrent': previous.get('MaxConcurrent', total) if count is None else total}}
+        concurrent = fields.get('max_concurrent')
+        if concurrent is None:
+            previous = _mode_max_concurrent(current_mode) if same_kind else None
+            # like `docker service create --mode replicated-job`: as many at once as completions wanted
+            concurrent = total if previous is None else previous
+        return {engine_key: {'TotalCompletions': total, 'MaxConcurrent': concurrent}}
     return {engine_key: {}}
 
 
 def merged_spec(fields, current_spec, name, ctx=None):
     """The spec to send: CURRENT_SPEC (None for a create) with every set option written over it.
 
-    ctx['network_ids'] maps network names to IDs, ctx['secret_ids']/ctx['config_ids'] names to IDs.
+    ctx['network_ids'] maps network names to IDs, ctx['secret_ids']/ctx['config_ids'] names to IDs,
+    ctx['secret_salt'] is the salt for the secret env hashes (the current one, or a new random one).
     """
     ctx = ctx or {}
-    creating = current_spec is None
     spec = copy.deepcopy(current_spec) if current_spec else {'Name': name, 'TaskTemplate': {'ContainerSpec': {}}}
     spec['Name'] = name
     kind = fields.get('mode') or _mode_kind(spec.get('Mode'))
-    count = fields.get('replicas')
-    if count is None and kind == _mode_kind(spec.get('Mode')):
-        count = _mode_count(spec.get('Mode'))
-    spec['Mode'] = _mode_spec(kind, count, spec.get('Mode'))
+    spec['Mode'] = _mode_spec(kind, fields, spec.get('Mode'))
+    if kind in JOB_MODES and 'update_config' not in fields:
+        spec.pop('UpdateConfig', None)  # a job has none; a replicated service becoming a job loses its own
     for option in FIELD_ORDER:
-        if option not in fields or option in ('mode', 'replicas'):
+        if option not in fields or option in ('mode', 'replicas', 'max_concurrent', 'env', 'secret_env'):
             continue
         value = copy.deepcopy(fields[option])
         path = PATHS[option]
-        if option == 'labels':
+        if option in ('labels', 'container_labels'):
             current = _dig(spec, path) or {}
             for key, val in current.items():
-                if key.startswith(TOOLING_LABEL_PREFIXES) and key not in value:
+                internal = key.startswith(TOOLING_LABEL_PREFIXES) or (option == 'labels' and key == SECRET_ENV_LABEL)
+                if internal and key not in value:
                     value[key] = val
-        elif option in ('limits', 'reservations', 'restart_policy', 'update_config', 'rollback_config',
-                        'healthcheck'):
-            block = {'limits': 'Resources', 'reservations': 'Resources', 'restart_policy': 'RestartPolicy',
-                     'update_config': 'UpdateConfig', 'rollback_config': 'RollbackConfig',
-                     'healthcheck': 'HealthCheck'}[option]
+        elif option in PARTIAL_BLOCKS:
+            block = PARTIAL_BLOCKS[option]
             base = dict(_dig(spec, path) or {})
-            if creating and block in ('RestartPolicy', 'UpdateConfig', 'RollbackConfig'):
-                # A partial block sent to the API gets Go zero values for the rest (parallelism 0 =
-                # all at once), not the defaults it would use for a missing block: fill those in.
+            if block in DEFAULTED_BLOCKS and _dig(spec, path) is None:
                 base = dict(DEFAULTS[block], **base)
             base.update(value)
             value = base
@@ -885,11 +1310,80 @@ def merged_spec(fields, current_spec, name, ctx=None):
                 entry[id_key] = ids.get(entry[name_key], entry[name_key])
         elif option == 'image' and ctx.get('resolved_image'):
             value = ctx['resolved_image']
+        elif option == 'log_driver':
+            if 'log_options' not in fields and _dig(spec, ('TaskTemplate', 'LogDriver', 'Name')) != value:
+                # another driver's options would not apply to this one
+                (spec['TaskTemplate'].get('LogDriver') or {}).pop('Options', None)
         _set(spec, path, value)
+    if 'env' in fields or 'secret_env' in fields:
+        _merge_env(spec, fields, ctx)
     if ctx.get('force_update'):
         template = spec.setdefault('TaskTemplate', {})
         template['ForceUpdate'] = int(template.get('ForceUpdate') or 0) + 1
     return spec
+
+
+# ---- secret env: values in the container's environment, only salted hashes anywhere else --------------
+
+def fingerprint(salt, key, value):
+    """HMAC-SHA256 (key: SALT) of 'KEY=VALUE', hex."""
+    text = '%s=%s' % (key, '' if value is None else value)
+    return hmac.new(salt.encode('utf-8'), text.encode('utf-8'), hashlib.sha256).hexdigest()
+
+
+def secret_env_label(spec):
+    """{'salt', 'hashes': {key: hash}} from the service's secret env label, or None."""
+    text = ((spec or {}).get('Labels') or {}).get(SECRET_ENV_LABEL)
+    if not text:
+        return None
+    try:
+        label = json.loads(text)
+        return {'salt': str(label['salt']), 'hashes': dict(label['hashes'])}
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def _merge_env(spec, fields, ctx):
+    """Env = the plain variables (env, or the current non-secret ones) + the secret ones (secret_env, or the
+    current secret ones); the label records which keys are secret, with salted hashes of their values."""
+    container = spec['TaskTemplate'].setdefault('ContainerSpec', {})
+    current = _env_dict(container.get('Env'))
+    label = secret_env_label(spec)
+    current_secret = set(label['hashes']) if label else set()
+    plain = fields.get('env')
+    secret = fields.get('secret_env')
+    if plain is not None:
+        plain_part = _env_dict(plain)
+    else:
+        plain_part = dict((k, v) for k, v in current.items() if k not in current_secret)
+    if secret is not None:
+        secret_part = dict(secret)
+    else:
+        secret_part = dict((k, current[k]) for k in current_secret if k in current and k not in plain_part)
+    for key in secret_part:
+        plain_part.pop(key, None)
+    merged = dict(plain_part, **secret_part)
+    container['Env'] = [key if merged[key] is None else '%s=%s' % (key, merged[key]) for key in sorted(merged)]
+    labels = spec.setdefault('Labels', {})
+    if secret_part:
+        salt = (label or {}).get('salt') or ctx.get('secret_salt') or ''
+        hashes = dict((k, fingerprint(salt, k, v)) for k, v in secret_part.items())
+        labels[SECRET_ENV_LABEL] = json.dumps({'salt': salt, 'hashes': hashes}, sort_keys=True, separators=(',', ':'))
+    else:
+        labels.pop(SECRET_ENV_LABEL, None)
+
+
+def public_spec(spec):
+    """SPEC as it may be shown: secret env values masked, the secret env label reduced to its keys."""
+    label = secret_env_label(spec)
+    if not label:
+        return spec
+    shown = copy.deepcopy(spec)
+    container = _dig(shown, _CS) or {}
+    container['Env'] = ['%s=********' % item.partition('=')[0] if item.partition('=')[0] in label['hashes'] else item
+                        for item in container.get('Env') or []]
+    shown['Labels'][SECRET_ENV_LABEL] = json.dumps({'keys': sorted(label['hashes'])})
+    return shown
 
 
 def reference_names(fields):

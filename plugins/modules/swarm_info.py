@@ -9,11 +9,14 @@ __metaclass__ = type
 
 DOCUMENTATION = r'''
 module: swarm_info
-short_description: What docker info, docker node ls and docker service ls show, in one call
+short_description: What docker info, docker node ls, docker service ls and docker service ps show, in one call
 version_added: 0.1.0
 description:
-  - Reports the node's swarm state on any node; on a manager also the nodes, the services with their running
-    and desired task counts, and a quorum summary of the managers.
+  - Reports the node's swarm state on any node; on a manager also the swarm's settings, the nodes, the
+    services with their running and desired task counts (and, on request, their tasks), and a quorum summary
+    of the managers.
+  - Nodes and services can be filtered like C(docker node ls -f) and C(docker service ls -f); the quorum
+    summary always counts every manager.
   - Never changes anything (always C(changed=false)); runs in check mode too.
   - The join tokens (C(docker swarm join-token)) and the unlock key only when asked for with O(join_tokens) /
     O(unlock_key); the task must then use C(no_log) set to true.
@@ -37,6 +40,40 @@ options:
     description: Report the swarm's services and their task counts (managers only).
     type: bool
     default: true
+  tasks:
+    description:
+      - Also report each service's tasks (C(docker service ps)) - with the node, state, error and image digest -
+        in RV(services[].tasks). One more request for all of them.
+    type: bool
+    default: false
+  node_filters:
+    description: Report only the nodes that match all of these (managers only).
+    type: dict
+    suboptions:
+      role:
+        description: V(manager) or V(worker).
+        type: str
+        choices: [manager, worker]
+      labels:
+        description: Node labels, each V(KEY) (any value) or V(KEY=VALUE).
+        type: list
+        elements: str
+      hostnames:
+        description: Hostnames, any of which matches.
+        type: list
+        elements: str
+  service_filters:
+    description: Report only the services that match all of these (managers only).
+    type: dict
+    suboptions:
+      names:
+        description: Service names, any of which matches (exact names, not prefixes).
+        type: list
+        elements: str
+      labels:
+        description: Service labels, each V(KEY) (any value) or V(KEY=VALUE).
+        type: list
+        elements: str
   join_tokens:
     description: Return the join tokens (managers only). Secret - set C(no_log) on the task.
     type: bool
@@ -59,6 +96,19 @@ EXAMPLES = r'''
   ansible.builtin.debug:
     msg: "{{ swarm_status.nodes | map(attribute='hostname') | zip(swarm_status.nodes | map(attribute='status'),
              swarm_status.nodes | map(attribute='manager_status')) | list }}"
+
+- name: The tasks of one service, like docker service ps web
+  swarmops.swarm.swarm_info:
+    nodes: false
+    tasks: true
+    service_filters: {names: [web]}
+  register: web_status
+
+- name: The workers labelled zone=a, like docker node ls -f role=worker -f node.label=zone=a
+  swarmops.swarm.swarm_info:
+    services: false
+    node_filters: {role: worker, labels: [zone=a]}
+  register: zone_a
 
 - name: Fail unless the managers have their quorum
   ansible.builtin.assert:
@@ -115,8 +165,32 @@ swarm:
     error:
       description: The engine's swarm error, if any.
       type: str
+cluster:
+  description: The swarm's settings as the manager reports them (C(docker info) on a manager); null elsewhere.
+  returned: always
+  type: dict
+  contains:
+    spec:
+      description: The swarm's spec (orchestration, raft, dispatcher, CA and encryption settings, labels).
+      type: dict
+    default_addr_pool:
+      description: Address pools of overlay networks.
+      type: list
+      elements: str
+    subnet_size:
+      description: Prefix length of each overlay network's subnet.
+      type: int
+    data_path_port:
+      description: The VXLAN port.
+      type: int
+    root_rotation_in_progress:
+      description: Whether a root CA rotation is under way.
+      type: bool
+    updated:
+      description: When the swarm's settings last changed.
+      type: str
 nodes:
-  description: The nodes, like C(docker node ls). Empty on a worker or inactive node.
+  description: The nodes, like C(docker node ls) (those matching O(node_filters)). Empty on a worker or inactive node.
   returned: always
   type: list
   elements: dict
@@ -149,7 +223,8 @@ nodes:
       description: "Node labels."
       type: dict
 services:
-  description: The services, like C(docker service ls). Empty on a worker or inactive node.
+  description: The services, like C(docker service ls) (those matching O(service_filters)). Empty on a worker or
+    inactive node.
   returned: always
   type: list
   elements: dict
@@ -179,6 +254,14 @@ services:
     update_state:
       description: "State of the last update (C(updating), C(completed), C(rollback_completed), ...)."
       type: str
+    tasks:
+      description:
+        - "The service's tasks, like C(docker service ps): by slot (or node), newest first; O(tasks=true) only."
+        - "Each has C(id), C(slot), C(node) (hostname), C(node_id), C(desired_state), C(state), C(message),
+          C(error), C(exit_code), C(image), C(image_digest) (null unless the image is pinned to a digest),
+          C(created) and C(updated)."
+      type: list
+      elements: dict
 managers_total:
   description: Managers in the swarm (null when not a manager).
   returned: always
@@ -216,12 +299,15 @@ unlock_key:
   type: str
 '''
 
+import json
+
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.swarmops.swarm.plugins.module_utils.engine import (
+from ansible_collections.swarmops.swarm.plugins.module_utils._engine import (
     ENGINE_ARGUMENT_SPEC, EngineClient, EngineError)
 from ansible_collections.swarmops.swarm.plugins.module_utils.swarm_cluster import (
-    quorum_summary, redact, summarize_node, summarize_service, summarize_swarm)
+    SwarmInputError, filter_nodes, filter_services, parse_label_selectors, quorum_summary, redact,
+    summarize_cluster, summarize_node, summarize_service, summarize_swarm, tasks_by_service)
 
 # GET /services?status=true (ServiceStatus with running/desired counts) exists since API 1.41.
 SERVICE_STATUS_API = (1, 41)
@@ -238,11 +324,24 @@ def main():
     argument_spec = dict(
         nodes=dict(type='bool', default=True),
         services=dict(type='bool', default=True),
+        tasks=dict(type='bool', default=False),
+        node_filters=dict(type='dict', options=dict(
+            role=dict(type='str', choices=['manager', 'worker']),
+            labels=dict(type='list', elements='str'),
+            hostnames=dict(type='list', elements='str'))),
+        service_filters=dict(type='dict', options=dict(
+            names=dict(type='list', elements='str'),
+            labels=dict(type='list', elements='str'))),
         join_tokens=dict(type='bool', default=False, no_log=False),
         unlock_key=dict(type='bool', default=False, no_log=False),
     )
     argument_spec.update(ENGINE_ARGUMENT_SPEC)
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    try:  # bad selectors are refused before the engine is asked anything
+        parse_label_selectors((module.params['node_filters'] or {}).get('labels'), 'node_filters.labels')
+        parse_label_selectors((module.params['service_filters'] or {}).get('labels'), 'service_filters.labels')
+    except SwarmInputError as exc:
+        module.fail_json(msg=str(exc))
     client = EngineClient.from_module(module)
     try:
         result = collect(module.params, client)
@@ -254,8 +353,8 @@ def main():
 def collect(params, client):
     info = client.info()
     swarm = summarize_swarm(info)
-    result = dict(swarm=swarm, nodes=[], services=[], managers_total=None, managers_reachable=None,
-                  quorum=None, has_quorum=False, fault_tolerance=None)
+    result = dict(swarm=swarm, cluster=summarize_cluster(info), nodes=[], services=[], managers_total=None,
+                  managers_reachable=None, quorum=None, has_quorum=False, fault_tolerance=None)
     if not swarm['control_available']:
         return result
     try:
@@ -266,14 +365,29 @@ def collect(params, client):
         return result
     result.update(quorum_summary(raw_nodes))
     if params['nodes']:
-        result['nodes'] = sorted((summarize_node(n) for n in raw_nodes),
+        filters = params['node_filters'] or {}
+        kept = filter_nodes(raw_nodes, filters.get('role'), filters.get('labels'), filters.get('hostnames'))
+        result['nodes'] = sorted((summarize_node(n) for n in kept),
                                  key=lambda n: (n['role'] != 'manager', n['hostname'] or '', n['id']))
-    if params['services']:
-        if api_at_least(client.api_version, SERVICE_STATUS_API):
-            services, tasks = client.get('/services', params={'status': 'true'}), None
-        else:
-            services, tasks = client.get('/services'), client.get('/tasks')
-        result['services'] = sorted((summarize_service(s, tasks) for s in services), key=lambda s: s['name'] or '')
+    if params['services'] or params['tasks']:
+        filters = params['service_filters'] or {}
+        with_status = api_at_least(client.api_version, SERVICE_STATUS_API)
+        services = client.get('/services', params={'status': 'true'} if with_status else None) or []
+        services = filter_services(services, filters.get('names'), filters.get('labels'))
+        tasks = None
+        if services and (params['tasks'] or not with_status):
+            ids = [s['ID'] for s in services]
+            tasks = client.get('/tasks', params={'filters': json.dumps({'service': ids})}) or []
+        summaries = []
+        if tasks is not None and params['tasks']:
+            names = dict((n.get('ID'), (n.get('Description') or {}).get('Hostname')) for n in raw_nodes)
+            per_service = tasks_by_service(tasks, names)
+        for service in services:
+            summary = summarize_service(service, tasks)
+            if params['tasks']:
+                summary['tasks'] = per_service.get(service['ID'], []) if tasks is not None else []
+            summaries.append(summary)
+        result['services'] = sorted(summaries, key=lambda s: s['name'] or '')
     if params['join_tokens'] or params['unlock_key']:
         raw = client.swarm()
         if params['join_tokens']:

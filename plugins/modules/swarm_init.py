@@ -47,6 +47,7 @@ options:
     description:
       - With O(state=absent), let a manager leave (C(docker swarm leave --force)). A manager leaving
         without being demoted first lowers the swarm's fault tolerance; the last manager leaving destroys it.
+      - A locked node (autolock on, engine restarted) is a manager too, and leaves only with this set.
     type: bool
     default: false
   advertise_addr:
@@ -95,8 +96,8 @@ options:
     type: int
   labels:
     description:
-      - Labels of the swarm (C(docker swarm update --label-add)). When given, this is the complete set
-        (labels not listed are removed); V({}) removes all.
+      - Labels of the swarm (the Engine API's C(Spec.Labels); the docker CLI has no option for them). When
+        given, this is the complete set (labels not listed are removed); V({}) removes all.
     type: dict
   rotate_worker_token:
     description: Replace the worker join token (changed on every run where it is true).
@@ -183,7 +184,10 @@ join_tokens:
       description: Token for managers.
       type: str
 unlock_key:
-  description: The unlock key, when autolock is on. Secret - use C(no_log) on the task.
+  description:
+    - The unlock key, when autolock is on. Secret - use C(no_log) on the task.
+    - Returned as it is also when it equals the O(unlock_key) given (Ansible would otherwise mask it as the
+      value of a C(no_log) option, and a registered result could not pass the key on).
   returned: autolock is on
   type: str
 unlocked:
@@ -205,7 +209,7 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.swarmops.swarm.plugins.module_utils.engine import (
+from ansible_collections.swarmops.swarm.plugins.module_utils._engine import (
     ENGINE_ARGUMENT_SPEC, EngineClient, EngineError)
 from ansible_collections.swarmops.swarm.plugins.module_utils.swarm_cluster import (
     SwarmInputError, describe_state, desired_spec_values, init_only_differences,
@@ -230,6 +234,21 @@ def wait_for_manager(client, timeout=60):
         time.sleep(0.5)
         info = client.info()
     return info
+
+
+def exit_with(module, **result):
+    """exit_json, with the unlock key returned as it is even when it is the O(unlock_key) the task gave.
+
+    Ansible masks the values of no_log options wherever they appear in a result; the key would come back as
+    ******** and a registered result could not pass it on. The task itself is no_log (documented), and the
+    option stays masked where Ansible shows the module's arguments (invocation).
+    """
+    given = module.params.get('unlock_key')
+    if given and result.get('unlock_key') == given:
+        module.no_log_values.discard(given)
+        args = dict(module.params, unlock_key='VALUE_SPECIFIED_IN_NO_LOG_PARAMETER')
+        result['invocation'] = {'module_args': args}
+    module.exit_json(**result)
 
 
 def swarm_results(client, info, swarm):
@@ -272,9 +291,11 @@ def leave(module, client, info):
     state = swarm.get('LocalNodeState') or 'inactive'
     if state == 'inactive':
         module.exit_json(changed=False, unlocked=False, differences=[])
-    if swarm.get('ControlAvailable') and not module.params['force']:
-        fail(module, '%s; a manager leaves only with force: true (better: demote it first with swarm_node '
-                     'role=worker on another manager, so the swarm keeps its quorum)' % describe_state(info))
+    if (swarm.get('ControlAvailable') or state == 'locked') and not module.params['force']:
+        # A locked node is a manager whose raft data is still encrypted: ControlAvailable reads false.
+        fail(module, '%s; a manager leaves only with force: true (better: unlock it if it is locked, then demote '
+                     'it with swarm_node role=worker on another manager, so the swarm keeps its quorum)'
+             % describe_state(info))
     diff = {'before': {'local_node_state': state}, 'after': {'local_node_state': 'inactive'}}
     if not module.check_mode:
         try:
@@ -396,7 +417,7 @@ def run(module, client, params):
             fail(module, 'docker swarm init --force-new-cluster failed: %s' % exc2)
         info = wait_for_manager(client, timeout=max(30, params['api_timeout']))
         result = swarm_results(client, info, client.swarm())
-        module.exit_json(changed=True, unlocked=unlocked, differences=['force_new_cluster'], diff=diff, **result)
+        exit_with(module, changed=True, unlocked=unlocked, differences=['force_new_cluster'], diff=diff, **result)
 
     differences, diff = spec_diff(swarm.get('Spec') or {}, params)
     for option in ('rotate_worker_token', 'rotate_manager_token'):
@@ -426,9 +447,9 @@ def run(module, client, params):
     result = swarm_results(client, info, swarm)
     if module.check_mode and 'autolock' in differences and differences['autolock'][1]:
         result.setdefault('unlock_key', None)
-    module.exit_json(changed=bool(differences) or unlocked, unlocked=unlocked,
-                     differences=sorted(set(differences) | ({'local_node_state'} if unlocked else set())),
-                     diff=diff, **result)
+    exit_with(module, changed=bool(differences) or unlocked, unlocked=unlocked,
+              differences=sorted(set(differences) | ({'local_node_state'} if unlocked else set())),
+              diff=diff, **result)
 
 
 if __name__ == '__main__':

@@ -14,11 +14,18 @@ version_added: 0.1.0
 description:
   - The idempotent C(docker swarm join --token TOKEN MANAGER:2377).
   - Knows B(which) swarm the node is in - a join token carries the digest of its swarm's root CA, which is
-    compared with the node's own root CA (C(/var/lib/docker/swarm/certificates/swarm-root-ca.crt)).
+    compared with the root CA of the node's swarm as the Engine API tells it (on a manager, C(GET /swarm));
+    a worker's engine does not know it, so it is asked of the worker's managers (the ones its engine lists),
+    with the call C(docker swarm join) itself makes to check a token, and accepted only from a manager that
+    proves it holds a certificate of that CA. No file of the node is read, so it works the same with a
+    remote O(docker_host).
+  - When that cannot be told (the managers do not answer), a node whose managers are among O(remote_addrs)
+    is taken as being in this swarm; otherwise the module fails without changing anything, also with
+    O(force=true) - a node is never made to leave a swarm that may be the right one.
   - Already active in that swarm with the requested O(role) - unchanged. In that swarm with the other role -
     fails; role changes are a promote/demote on a manager (M(swarmops.swarm.swarm_node)), not a re-join.
-  - Active in B(another) swarm - fails with a message naming both swarms, unless O(force=true), which leaves
-    the other swarm and joins this one.
+  - Active in B(another) swarm (its root CA differs from the token's) - fails with a message naming both
+    swarms, unless O(force=true), which leaves the other swarm and joins this one.
   - Before joining, checks the token's form and that at least one manager in O(remote_addrs) answers on TCP;
     engine errors (wrong or rotated token, token of another swarm, timeout) become messages that say which.
     After joining, waits (up to O(timeout)) for the node to be active with the requested role; a token of
@@ -72,8 +79,9 @@ options:
     default: 60
   force:
     description:
-      - When the node is in another swarm (or that swarm's state is broken), leave it and join this one.
-        If the node is a manager of the other swarm, that swarm loses a manager.
+      - When the node is in another swarm (or its swarm state is broken - C(pending), C(error), C(locked)),
+        leave it and join this one. If the node is a manager of the other swarm, that swarm loses a manager.
+      - Never acts on a node whose swarm cannot be told (see above).
     type: bool
     default: false
 seealso:
@@ -132,6 +140,13 @@ swarm_ca_digest:
   description: Digest of the root CA of the swarm the node is in (the middle part of its join tokens; not secret).
   returned: success
   type: str
+membership:
+  description:
+    - What was found before the run - V(same) (the token's swarm), V(other) (another swarm), V(unknown) (could
+      not be told), or V(none) (in no swarm) - and the evidence.
+  returned: always
+  type: dict
+  sample: {relation: same, evidence: "its swarm has the root CA 4diytp2qlmgi, the token's"}
 remote_managers:
   description: Managers the node knows after the run, as HOST:PORT.
   returned: success
@@ -139,39 +154,62 @@ remote_managers:
   elements: str
 '''
 
-import os
 import socket
 import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.swarmops.swarm.plugins.module_utils.engine import (
+from ansible_collections.swarmops.swarm.plugins.module_utils._engine import (
     ENGINE_ARGUMENT_SPEC, EngineClient, EngineError)
+from ansible_collections.swarmops.swarm.plugins.module_utils._swarm_ca import SwarmCAError, fetch_root_ca
 from ansible_collections.swarmops.swarm.plugins.module_utils.swarm_cluster import (
-    SWARM_ROOT_CA, SwarmInputError, ca_digest, check_remote_addrs, describe_state, map_join_error,
-    parse_join_token, redact, short_digest)
+    SwarmInputError, ca_digest, check_remote_addrs, describe_state, map_join_error, membership,
+    parse_join_token, redact, short_digest, split_host_port)
 
 
 def fail(module, msg, **kwargs):
     module.fail_json(msg=redact(msg), **kwargs)
 
 
-def node_ca_digest(client, info):
-    """Digest of the root CA of the swarm this node is in, or None when it has none on disk."""
-    path = os.path.join(info.get('DockerRootDir') or '/var/lib/docker', SWARM_ROOT_CA)
-    try:
-        with open(path, 'rb') as handle:
-            return ca_digest(handle.read())
-    except (IOError, OSError):
-        pass
-    if (info.get('Swarm') or {}).get('ControlAvailable'):
+def node_ca_digest(client, info, timeout):
+    """(digest, notes) of the root CA of the swarm this node is in: from its engine when it is a manager,
+    else from the managers its engine lists; digest None when neither tells."""
+    swarm = info.get('Swarm') or {}
+    notes = []
+    trust_root = ((swarm.get('Cluster') or {}).get('TLSInfo') or {}).get('TrustRoot')
+    if trust_root:  # a manager's /info carries it (read from its own store, also without a leader)
+        return ca_digest(trust_root), notes
+    if swarm.get('ControlAvailable'):
         try:
             trust_root = ((client.swarm() or {}).get('TLSInfo') or {}).get('TrustRoot')
             if trust_root:
-                return ca_digest(trust_root)
-        except EngineError:
+                return ca_digest(trust_root), notes
+        except EngineError as exc:
+            notes.append('its engine did not tell (%s)' % exc)
+    for manager in swarm.get('RemoteManagers') or []:
+        try:
+            host, port = split_host_port(manager.get('Addr') or '', 'RemoteManagers')
+            return ca_digest(fetch_root_ca(host, port, timeout)), notes
+        except (SwarmInputError, SwarmCAError) as exc:
+            notes.append('manager %s: %s' % (manager.get('Addr'), exc))
+    return None, notes
+
+
+def resolved_addrs(addrs):
+    """HOST:PORT of each address with HOST resolved to its IP addresses (as an engine lists its managers)."""
+    result = set()
+    for addr in addrs:
+        try:
+            host, port = split_host_port(addr)
+        except SwarmInputError:
+            continue
+        result.add('%s:%d' % (host, port))
+        try:
+            for info in socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM):
+                result.add('%s:%d' % (info[4][0], port))
+        except (socket.error, OSError):
             pass
-    return None
+    return result
 
 
 def probe(host, port, timeout):
@@ -253,19 +291,25 @@ def run(module, client, params, token, addrs):
     previous_state = (info.get('Swarm') or {}).get('LocalNodeState') or 'inactive'
     result = dict(previous_state=previous_state, joined=False, left_other_swarm=False)
     ours = token['ca_digest']
-    mine = node_ca_digest(client, info) if previous_state != 'inactive' else None
+    mine, notes = None, []
+    relation, evidence = 'none', 'it is in no swarm'
+    if previous_state != 'inactive':
+        mine, notes = node_ca_digest(client, info, timeout=min(5, params['timeout']))
+        node_managers = [m.get('Addr') for m in (info.get('Swarm') or {}).get('RemoteManagers') or []]
+        relation, evidence = membership(ours, mine, node_managers, resolved_addrs(params['remote_addrs']))
+    result['membership'] = {'relation': relation, 'evidence': evidence}
 
-    if previous_state == 'pending' and mine == ours:
+    if previous_state == 'pending' and relation == 'same':
         # ours, reconnecting (after a restart or a slow join): give it the time to become active
         info = wait_active(client, params['timeout'])
         if node_role(info) is None:
-            fail(module, '%s: it belongs to this swarm (root CA %s) but did not reach the managers within %ds; '
+            fail(module, '%s: it belongs to this swarm (%s) but did not reach the managers within %ds; '
                          'check the network to %s (port 2377/tcp)'
-                 % (describe_state(info), short_digest(ours), params['timeout'], ', '.join(params['remote_addrs'])),
+                 % (describe_state(info), evidence, params['timeout'], ', '.join(params['remote_addrs'])),
                  **result)
     state = (info.get('Swarm') or {}).get('LocalNodeState') or 'inactive'
 
-    if state == 'active' and mine == ours:
+    if state == 'active' and relation == 'same':
         have = node_role(info)
         if have != want:
             fail(module, 'this node is already a %s of this swarm (root CA %s, node %s), not a %s: a role is changed '
@@ -276,6 +320,15 @@ def run(module, client, params, token, addrs):
         module.exit_json(changed=False, node_id=info['Swarm'].get('NodeID'), role=have, swarm_ca_digest=ours,
                          remote_managers=[m.get('Addr') for m in info['Swarm'].get('RemoteManagers') or []],
                          **result)
+
+    if state == 'active' and relation == 'unknown':
+        # Possibly the right swarm: leaving it (even with force) could take a member out of its own swarm.
+        fail(module, '%s, but which swarm cannot be told: %s (%s). The node was not changed (force does not '
+                     'apply to a swarm that may be this one). Make its managers reachable from here on their swarm '
+                     'port, or name them in remote_addrs as its engine lists them (%s)'
+             % (describe_state(info), evidence, '; '.join(notes) or 'no manager listed',
+                ', '.join(m.get('Addr', '?') for m in info['Swarm'].get('RemoteManagers') or []) or 'none'),
+             **result)
 
     must_leave = state != 'inactive'
     if must_leave and not params['force']:

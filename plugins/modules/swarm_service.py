@@ -21,9 +21,15 @@ description:
     O(publish), O(mounts) by target, O(networks), O(secrets), O(configs)) and in order where order matters
     (O(command), O(args), O(placement_preferences)).
   - A change Docker cannot make in place (the O(mode)) removes the service and creates it again; the result
-    says so in RV(recreated) and RV(recreate_reason).
+    says so in RV(recreated) and RV(recreate_reason). The new spec is checked against the engine's rules the
+    module knows (a job takes no O(update_config), O(endpoint_mode=dnsrr) takes no ingress ports, options the
+    engine's API version does not know) before anything is removed; if the create fails anyway, the old
+    service is created again from its saved spec (its previous spec too, so a rollback still goes where it
+    went) and the module fails with both errors.
   - With O(wait=true) the module returns when the service has converged, and fails with the errors Docker
     reported for its tasks (for example C(No such image), C(no suitable node)) when it does not.
+  - A rollout that Docker paused (a failed update with C(failure_action=pause)) is not taken for a converged
+    service - a run that finds one restarts the tasks (like C(docker service update --force)) and waits again.
 author:
   - swarmops.swarm contributors (@swarmops)
 extends_documentation_fragment:
@@ -44,7 +50,8 @@ options:
     description:
       - Converge many services in one call instead of one O(name); each item is a dict of this module's
         per-service options (O(name), O(state), O(image), O(replicas), ... everything except O(services),
-        O(wait), O(wait_timeout), O(docker_host) and O(api_timeout), which apply to the whole call).
+        O(wait), O(wait_timeout), O(wait_stable) and the engine options (O(docker_host), O(api_timeout), ...),
+        which apply to the whole call).
       - All items are validated before anything is changed. The services are read with one API call,
         changed one after the other, and waited for together.
       - Mutually exclusive with O(name) and the other per-service options.
@@ -53,8 +60,11 @@ options:
   state:
     description:
       - V(present) creates or updates the service, V(absent) removes it.
+      - V(rolled_back) returns the service to its previous spec, like C(docker service rollback), and waits
+        for that rollout (O(wait)). It takes no options that describe a spec. A service whose last change was a
+        rollback (by Docker or on request) is left as it is, so a second run does not roll it forward again.
     type: str
-    choices: [present, absent]
+    choices: [present, absent, rolled_back]
     default: present
   image:
     description:
@@ -81,13 +91,30 @@ options:
   replicas:
     description:
       - Number of tasks of a V(replicated) service, or completions of a V(replicated-job).
-      - A whole number, 0 or more. Not allowed for global modes. A new replicated service gets 1.
+      - A whole number, 0 or more. Not allowed for global modes, nor for an existing global service when
+        O(mode) is not given. A new replicated service gets 1.
     type: raw
+  max_concurrent:
+    description:
+      - How many tasks of a V(replicated-job) run at the same time. A new job runs O(replicas) at once (as
+        C(docker service create) does); an existing one keeps its value when this is not set.
+    type: int
   env:
     description:
       - Environment variables, as a dict of names to values or a list of V(NAME=value) strings.
-      - Compared as a set keyed by name. Booleans must be quoted.
+      - Compared as a set keyed by name. Booleans must be quoted. Variables set through O(secret_env) are not
+        part of this set (they are left alone unless O(secret_env) is given).
     type: raw
+  secret_env:
+    description:
+      - Environment variables whose values are secret (passwords, tokens), as a dict of names to values.
+      - Their values never appear in the module's results, diffs or messages; they are compared by salted
+        hashes. The service carries the label C(swarmops.swarm.secret-env) with the salt and the hashes (no
+        values) so later runs, and RV(service) of every run, know which variables to mask.
+      - Like O(env), the complete set of secret variables when given; a name may not be in both.
+      - The values are in the service spec, readable by anyone who may inspect services on a manager; for
+        data that must not be, use O(secrets) (files from Docker secrets).
+    type: dict
   labels:
     description:
       - Service labels. Labels that tooling adds (V(com.docker.stack.*), V(com.docker.compose.*)) are ignored
@@ -95,7 +122,8 @@ options:
     type: dict
   container_labels:
     description:
-      - Labels of the service's containers.
+      - Labels of the service's containers. Labels that tooling adds (V(com.docker.stack.namespace), ...) are
+        ignored and kept unless you set them.
     type: dict
   publish:
     description:
@@ -119,6 +147,9 @@ options:
       - Dict keys are V(type) (V(bind), V(volume), V(tmpfs), V(npipe); default V(volume)), V(source),
         V(target) (required, absolute), V(readonly), V(propagation) (bind), V(no_copy), V(volume_labels),
         V(volume_driver), V(volume_driver_options) (volume), V(tmpfs_size), V(tmpfs_mode) (tmpfs).
+      - V(readonly) and V(no_copy) take booleans or their spellings (V("false") is false). V(tmpfs_mode) is
+        octal like C(chmod) (V(1777) or V("1777")); a number YAML read from a leading-zero form (V(0440) is 288)
+        is refused, so quote modes.
     type: list
     elements: raw
   constraints:
@@ -162,6 +193,12 @@ options:
       memory:
         description: Memory in bytes or with a unit (V(64M)).
         type: raw
+  generic_resources:
+    description:
+      - Generic resources each task reserves (C(--generic-resource)), as V(KIND=VALUE) strings or a dict;
+        a number is a count of a discrete resource (V(gpu=2)), text names one (V(gpu=GPU-UUID)). Nodes
+        advertise them with the engine's C(node-generic-resources) setting.
+    type: raw
   restart_policy:
     description:
       - When to restart tasks. Keys left out keep the service's current value (Docker's defaults for a
@@ -253,6 +290,9 @@ options:
       start_period:
         description: Start-up time during which failures do not count.
         type: raw
+      start_interval:
+        description: Time between checks during the start period (Engine API 1.44, Docker 25, or newer).
+        type: raw
       disable:
         description: Disable any health check of the image.
         type: bool
@@ -260,6 +300,7 @@ options:
     description:
       - Secrets, by name or as a dict with V(name), V(target), V(uid), V(gid), V(mode) (target defaults to
         the name, mode to V(0444)). Names are resolved to IDs; the secrets must exist.
+      - V(mode) is octal like C(chmod) (V("0440"), V(440)); quote a leading-zero mode.
     type: list
     elements: raw
   configs:
@@ -273,15 +314,77 @@ options:
   workdir:
     description: Working directory in the container.
     type: str
+  groups:
+    description: Additional groups the container's process runs with. Compared as a set.
+    type: list
+    elements: str
   hostname:
     description: Hostname of the containers (Go templates such as V({{.Task.Name}}) are allowed).
     type: str
+  hosts:
+    description:
+      - Extra lines of the containers' C(/etc/hosts), as a dict of host name to IP address or a list of
+        V(NAME:IP) (C(--host)). Compared as a set.
+    type: raw
+  dns:
+    description: DNS servers of the containers (IP addresses, in order).
+    type: list
+    elements: str
+  dns_search:
+    description: DNS search domains of the containers, in order.
+    type: list
+    elements: str
+  dns_options:
+    description: Options for the containers' resolver (V(ndots:2), V(timeout:1)), in order.
+    type: list
+    elements: str
+  cap_add:
+    description:
+      - Kernel capabilities added to the containers (V(NET_ADMIN) or V(CAP_NET_ADMIN); V(ALL)). Compared as a
+        set. Engine API 1.41 (Docker 20.10) or newer.
+    type: list
+    elements: str
+  cap_drop:
+    description: Kernel capabilities dropped from the containers, like O(cap_add).
+    type: list
+    elements: str
+  sysctls:
+    description: Namespaced kernel parameters of the containers (V(net.core.somaxconn)), as a dict.
+    type: dict
+  ulimits:
+    description:
+      - Resource limits of the containers' processes, as a dict of limit name to V(SOFT) or V(SOFT:HARD) or
+        V({soft, hard}) (V(nofile), V(nproc), ...), or a list of V(NAME=SOFT:HARD). Engine API 1.41 or newer.
+    type: raw
+  read_only:
+    description: Mount the containers' root file systems read-only.
+    type: bool
+  tty:
+    description: Allocate a pseudo-TTY for the containers.
+    type: bool
   init:
     description: Run an init process in each container that forwards signals and reaps processes.
     type: bool
+  stop_signal:
+    description: Signal that stops a container (V(SIGTERM), V(TERM), V(SIGRTMIN+3), V(15)); the image's by default.
+    type: str
   stop_grace_period:
     description: Time to wait after the stop signal before killing a container (V(10s), or seconds).
     type: raw
+  oom_score_adj:
+    description:
+      - The containers' OOM score adjustment, -1000 to 1000. Engine API 1.46 (Docker 27) or newer; an older
+        manager refuses it before anything changes.
+    type: int
+  log_driver:
+    description: Logging driver of the containers (V(json-file), V(local), V(journald), ...).
+    type: str
+  log_options:
+    description:
+      - Options of the logging driver, such as V(max-size) and V(max-file) of V(json-file).
+      - Needs O(log_driver) or a driver already set on the service; changing the driver without giving
+        options drops the old driver's options.
+    type: dict
   endpoint_mode:
     description:
       - V(vip) (a virtual IP) or V(dnsrr) (DNS round robin; cannot be used with ingress-mode ports).
@@ -310,10 +413,21 @@ options:
         global - one per ready, active node matching the constraints; jobs - completed).
       - For an unchanged service no tasks are listed unless an update is still in progress or, for a non-job
         service, fewer tasks run than it wants (both seen in the one GET of the service).
+      - A rollout counts as done when Docker reports its update complete (or never started one), every task
+        that should run runs the service's current task template, and, when the change replaces tasks (a new
+        template, or new ports or endpoint mode), none of the tasks from before the change is left.
+      - Then every running task must stay up for O(wait_stable) seconds; a task that exits in that time fails
+        the module with the task's error (a container that crashes a few seconds after start).
       - Fails with the errors Docker reported for the tasks, gives up early when three tasks failed since
-        the change, and reports V(rolled_back) when Docker rolled the update back.
+        the change, and reports V(rolled_back) when Docker rolled the update back. A paused rollout fails.
     type: bool
     default: true
+  wait_stable:
+    description:
+      - Seconds the converged tasks must keep running before the service counts as converged (not for jobs).
+        V(0) returns as soon as they run.
+    type: int
+    default: 5
   wait_timeout:
     description:
       - Seconds to wait for convergence.
@@ -362,6 +476,33 @@ EXAMPLES = r'''
   swarmops.swarm.swarm_service:
     services: "{{ swarm_services }}"
 
+- name: An application whose database password never shows in any output
+  swarmops.swarm.swarm_service:
+    name: app
+    image: registry.example.com/app:2.1@sha256:4b1c…  # a digest given here is the pin, compared as such
+    env: {APP_ENV: production}
+    secret_env: {DB_PASSWORD: "{{ vault_db_password }}"}
+    cap_drop: [ALL]
+    read_only: true
+    ulimits: {nofile: "4096:8192"}
+    log_driver: json-file
+    log_options: {max-size: 10m, max-file: "3"}
+    healthcheck: {test: "wget -q -O- localhost:8080/health", interval: 10s, start_period: 30s}
+
+- name: Undo the last update (docker service rollback)
+  swarmops.swarm.swarm_service:
+    name: app
+    state: rolled_back
+
+- name: A job that runs 10 completions, 2 at a time
+  swarmops.swarm.swarm_service:
+    name: migrate
+    image: registry.example.com/app:2.1
+    args: [migrate]
+    mode: replicated-job
+    replicas: 10
+    max_concurrent: 2
+
 - name: Remove a service
   swarmops.swarm.swarm_service:
     name: helloworld
@@ -381,7 +522,9 @@ service:
       description: Service name.
       type: str
     spec:
-      description: The service's spec as Engine API JSON.
+      description:
+        - The service's spec as Engine API JSON. The values of O(secret_env) variables read V(********) and
+          the C(swarmops.swarm.secret-env) label lists only their names.
       type: dict
   sample: {id: ab12cd34, name: web, spec: {Name: web, Mode: {Replicated: {Replicas: 2}}}}
 tasks:
@@ -402,9 +545,20 @@ recreate_reason:
   type: str
   sample: mode changes from replicated to global, which Docker cannot update in place
 rolled_back:
-  description: Whether Docker rolled the update back (the module then fails).
+  description:
+    - Whether the service was rolled back to its previous spec - by Docker after a failed update (the module
+      then fails), or on request (O(state=rolled_back)).
   returned: when O(name) is given
   type: bool
+restored:
+  description:
+    - After a recreate whose create failed - whether the old service was created again from its saved spec.
+  returned: when a recreate failed
+  type: bool
+saved_spec:
+  description: The removed service's spec, when a recreate failed and restoring it failed too (secrets masked).
+  returned: when a recreate failed and the restore failed
+  type: dict
 diff:
   description: Before/after of exactly the options that differ, in the options' terms (canonical values).
   returned: when changed, with O(name)
@@ -412,7 +566,7 @@ diff:
   sample: {before: {replicas: 1}, after: {replicas: 2}}
 services:
   description: With O(services), one result per item (name, changed, action, service, tasks, recreated,
-    recreate_reason, rolled_back, diff, failed, msg).
+    recreate_reason, rolled_back, restored, diff, failed, msg).
   returned: when O(services) is given
   type: list
   elements: dict
@@ -430,13 +584,15 @@ warnings_from_engine:
 import copy
 import time
 
+from ansible.module_utils.common.text.converters import to_text
+
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 
-from ansible_collections.swarmops.swarm.plugins.module_utils.engine import (
+from ansible_collections.swarmops.swarm.plugins.module_utils._engine import (
     ENGINE_ARGUMENT_SPEC, EngineClient, EngineError)
 from ansible_collections.swarmops.swarm.plugins.module_utils import swarm_spec
-from ansible_collections.swarmops.swarm.plugins.module_utils.swarm_service import Converger
+from ansible_collections.swarmops.swarm.plugins.module_utils.swarm_service import Converger, RecreateFailed
 
 try:
     from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
@@ -456,13 +612,15 @@ ROLLBACK_OPTIONS = dict(UPDATE_OPTIONS, failure_action=dict(type='str', choices=
 
 SERVICE_ARGUMENT_SPEC = dict(
     name=dict(type='str'),
-    state=dict(type='str', choices=['present', 'absent'], default='present'),
+    state=dict(type='str', choices=['present', 'absent', 'rolled_back'], default='present'),
     image=dict(type='str'),
     command=dict(type='raw'),
     args=dict(type='list', elements='str'),
     mode=dict(type='str', choices=list(swarm_spec.MODES)),
     replicas=dict(type='raw'),
+    max_concurrent=dict(type='int'),
     env=dict(type='raw'),
+    secret_env=dict(type='dict', no_log=True),
     labels=dict(type='dict'),
     container_labels=dict(type='dict'),
     publish=dict(type='list', elements='raw'),
@@ -473,6 +631,7 @@ SERVICE_ARGUMENT_SPEC = dict(
     max_replicas_per_node=dict(type='raw'),
     limits=dict(type='dict', options=dict(cpus=dict(type='raw'), memory=dict(type='raw'), pids=dict(type='int'))),
     reservations=dict(type='dict', options=dict(cpus=dict(type='raw'), memory=dict(type='raw'))),
+    generic_resources=dict(type='raw'),
     restart_policy=dict(type='dict', options=dict(
         condition=dict(type='str', choices=['none', 'on-failure', 'any']),
         delay=dict(type='raw'), max_attempts=dict(type='int'), window=dict(type='raw'))),
@@ -480,20 +639,33 @@ SERVICE_ARGUMENT_SPEC = dict(
     rollback_config=dict(type='dict', options=ROLLBACK_OPTIONS),
     healthcheck=dict(type='dict', options=dict(
         test=dict(type='raw'), interval=dict(type='raw'), timeout=dict(type='raw'), retries=dict(type='int'),
-        start_period=dict(type='raw'), disable=dict(type='bool'))),
+        start_period=dict(type='raw'), start_interval=dict(type='raw'), disable=dict(type='bool'))),
     secrets=dict(type='list', elements='raw', no_log=False),  # names of secrets, not their values
     configs=dict(type='list', elements='raw'),
     user=dict(type='str'),
+    groups=dict(type='list', elements='str'),
     workdir=dict(type='str'),
     hostname=dict(type='str'),
+    hosts=dict(type='raw'),
+    dns=dict(type='list', elements='str'),
+    dns_search=dict(type='list', elements='str'),
+    dns_options=dict(type='list', elements='str'),
+    cap_add=dict(type='list', elements='str'),
+    cap_drop=dict(type='list', elements='str'),
+    sysctls=dict(type='dict'),
+    ulimits=dict(type='raw'),
+    read_only=dict(type='bool'),
+    tty=dict(type='bool'),
     init=dict(type='bool'),
+    stop_signal=dict(type='str'),
     stop_grace_period=dict(type='raw'),
+    oom_score_adj=dict(type='int'),
+    log_driver=dict(type='str'),
+    log_options=dict(type='dict'),
     endpoint_mode=dict(type='str', choices=['vip', 'dnsrr']),
     resolve_image=dict(type='bool', default=False),
     force_update=dict(type='bool', default=False),
 )
-
-CALL_OPTIONS = ('services', 'wait', 'wait_timeout', 'docker_host', 'api_timeout')
 
 
 def argument_spec():
@@ -502,6 +674,7 @@ def argument_spec():
         services=dict(type='list', elements='dict'),
         wait=dict(type='bool', default=True),
         wait_timeout=dict(type='int', default=120),
+        wait_stable=dict(type='int', default=5),
     )
     spec.update(ENGINE_ARGUMENT_SPEC)
     return spec
@@ -537,7 +710,17 @@ def service_items(module):
     return items
 
 
-def service_result(plan, converger):
+def hide_secret_values(module, items):
+    """Secret env values of every item join the values Ansible masks in anything the module returns (the
+    services items are validated here, not by AnsibleModule, which would only know O(secret_env))."""
+    for item in items:
+        for value in (item.get('secret_env') or {}).values():
+            text = to_text(value)
+            if text:
+                module.no_log_values.add(text)
+
+
+def service_result(plan):
     action = plan.get('action')
     result = {'name': plan['name'], 'changed': bool(action), 'action': action or 'none',
               'recreated': action == 'recreate', 'rolled_back': bool(plan.get('rolled_back'))}
@@ -545,15 +728,19 @@ def service_result(plan, converger):
         result['recreate_reason'] = plan['recreate_reason']
     if action:
         result['diff'] = {'before': plan['before'], 'after': plan['after']}
-    if action != 'remove' and (plan['current'] or action):
+    if 'restored' in plan:
+        result['restored'] = plan['restored']
+        if not plan['restored']:
+            result['saved_spec'] = swarm_spec.public_spec(plan['current']['Spec'])
+    if action != 'remove' and (plan['current'] or action) and plan.get('restored') is not False:
         service = plan.get('service')
         if service is not None:
             spec = service['Spec']
-        elif action:
-            spec = plan['spec']
+        elif action and 'restored' not in plan:
+            spec = plan['spec']  # predicted (check mode, or not waited for)
         else:
             spec = plan['current']['Spec']
-        result['service'] = {'id': plan.get('id'), 'name': plan['name'], 'spec': spec}
+        result['service'] = {'id': plan.get('id'), 'name': plan['name'], 'spec': swarm_spec.public_spec(spec)}
         if plan.get('tasks') is not None:
             result['tasks'] = plan['tasks']
         elif plan['current'] and not action:
@@ -580,6 +767,7 @@ def main():
         supports_check_mode=True,
     )
     items = service_items(module)
+    hide_secret_values(module, items)
     # Every item is validated before the first engine call.
     fields = []
     for item in items:
@@ -599,15 +787,20 @@ def main():
                 plans.append(converger.plan(item, item_fields))
             except swarm_spec.SpecError as exc:
                 module.fail_json(msg=('service %s: ' % item['name']) + to_native(exc))
+        converger.remember_tasks(plans)
         for plan in plans:
-            converger.apply(plan)
+            try:
+                converger.apply(plan)
+            except RecreateFailed as exc:
+                plan['failure'] = to_native(exc)
         if module.params['wait']:
-            converger.wait([p for p in plans if converger.needs_wait(p)], module.params['wait_timeout'])
+            converger.wait([p for p in plans if converger.needs_wait(p)], module.params['wait_timeout'],
+                           module.params['wait_stable'])
     except EngineError as exc:
         done = [p['name'] for p in plans if p.get('id') and p.get('action')]
         module.fail_json(msg='Docker engine error: %s%s' % (
             exc, ' (already changed: %s)' % ', '.join(done) if done else ''))
-    results = [service_result(plan, converger) for plan in plans]
+    results = [service_result(plan) for plan in plans]
     elapsed = round(time.time() - started, 2)
     failed = [r for r in results if r.get('failed')]
     if module.params['services'] is None:

@@ -73,7 +73,7 @@ def _answer(question, value):
 
 def launch_extra_vars(template, answers):
     """The extra vars AWX gives the job for ANSWERS (a dict variable -> value) to TEMPLATE's survey."""
-    spec = template['survey_spec']['spec']
+    spec = (template.get('survey_spec') or {}).get('spec') or []
     known = {q['variable'] for q in spec}
     unknown = set(answers) - known
     if unknown:

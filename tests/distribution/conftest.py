@@ -23,7 +23,6 @@ def outside(tmp_path_factory):
     (base / 'ansible.cfg').write_text(
         '[defaults]\n'
         'collections_path = %s\n'
-        'host_key_checking = false\n'
         'retry_files_enabled = false\n'
         'interpreter_python = auto_silent\n' % (base / 'collections'))
     return base

@@ -150,8 +150,28 @@ def test_no_plaintext_secret_in_the_awx_directory():
 def test_job_templates_are_the_three_with_valid_surveys(templates):
     assert [t['name'] for t in templates] == ['Deploy swarm', 'Swarm status', 'Deploy services']
     for template in templates:
-        assert not survey_problems(template['survey_spec']), (template['name'], survey_problems(template['survey_spec']))
+        if template['survey_spec']:
+            problems = survey_problems(template['survey_spec'])
+            assert not problems, (template['name'], problems)
         launch_extra_vars(template, {})  # the defaults alone make a valid launch
+
+
+# What would let a job print a join token or the unlock key (the manager token is control of the whole cluster).
+SECRET_SWITCHES = re.compile(r'token|unlock|secret|password|show_join', re.I)
+
+
+def test_no_launch_can_ask_for_a_secret_in_the_output(templates):
+    """Whoever may launch a job template must not be able to make it print a join token or unlock key: no
+    survey question and no template extra var switches one on, and no template takes extra vars on launch."""
+    configure = (REPO_ROOT / 'awx' / 'configure.yml').read_text()
+    assert re.search(r'(?m)^\s*ask_variables_on_launch:\s*false\s*$', configure), 'templates must not prompt for vars'
+    assert not re.search(r'(?m)^\s*ask_variables_on_launch:\s*true', configure)
+    for template in templates:
+        questions = [q['variable'] for q in (template['survey_spec'] or {}).get('spec') or []]
+        assert not [q for q in questions if SECRET_SWITCHES.search(q)], (template['name'], questions)
+        assert not SECRET_SWITCHES.search(json.dumps(template.get('extra_vars') or {})), template['name']
+        with pytest.raises(ValueError):
+            launch_extra_vars(template, {'show_join_tokens': 'true'})
 
 
 def test_job_template_playbooks_ship_in_the_collection(templates, installed):
@@ -168,7 +188,7 @@ def test_every_survey_variable_is_read_by_the_job(templates, installed):
     unread = []
     for template in templates:
         own = json.dumps(template.get('extra_vars') or {})
-        for question in template['survey_spec']['spec']:
+        for question in (template['survey_spec'] or {}).get('spec') or []:
             variable = question['variable']
             pattern = re.compile(r'\b%s\b' % re.escape(variable))
             if not pattern.search(own) and not pattern.search(shipped):

@@ -131,7 +131,7 @@ def test_deploy_swarm_job_forms_the_swarm(launch):
 
 
 def test_swarm_status_job_reports_nodes_and_services(launch):
-    runner = launch('Swarm status', {'show_join_tokens': 'false'})
+    runner = launch('Swarm status', {})
     assert_successful(runner, ['manager1'])
     lines = report_lines(runner)
     for node, role in ((PREFIX + 'manager1', 'manager'), (PREFIX + 'worker1', 'worker'),
@@ -165,7 +165,7 @@ def test_deploy_services_job_creates_the_surveyed_service(launch):
     stats = assert_successful(again, ['manager1'])
     assert sum((stats.get('changed') or {}).values()) == 0, ('second run changed something', stats)
 
-    status = launch('Swarm status', {'show_join_tokens': 'false'})
+    status = launch('Swarm status', {})
     rows = [line.split() for line in report_lines(status) if line.split()[:1] == [SERVICE['swarm_service_name']]]
     assert rows and '2/2' in rows[0], rows
 
@@ -189,7 +189,7 @@ def test_deploy_swarm_job_limited_to_one_node_converges_only_that_node(launch):
     assert len(manager_docker('node', 'ls')) == 3
 
 
-def test_no_join_token_in_any_runner_artefact():
+def test_no_join_token_or_unlock_key_in_any_runner_artefact():
     assert RUNS, 'no job ran'
     leaks = []
     for ident, private in sorted(RUNS.items()):
@@ -197,6 +197,8 @@ def test_no_join_token_in_any_runner_artefact():
             for name in files:
                 path = os.path.join(root, name)
                 with open(path, 'rb') as handle:
-                    if b'SWMTKN-' in handle.read():
-                        leaks.append(os.path.relpath(path, str(private.parent)))
-    assert not leaks, 'join tokens in runner artefacts: %s' % leaks
+                    data = handle.read()
+                for marker in (b'SWMTKN-', b'SWMKEY-'):
+                    if marker in data:
+                        leaks.append('%s (%s)' % (os.path.relpath(path, str(private.parent)), marker.decode()))
+    assert not leaks, 'swarm secrets in runner artefacts: %s' % leaks

@@ -27,7 +27,7 @@ def test_build_leaves_development_content_out(tarball, galaxy):
     with tarfile.open(str(tarball)) as archive:
         names = archive.getnames()
     top = {n.split('/')[0] for n in names}
-    for ignored in ('tests', 'molecule', '.venv', '.cache', '.ci', '.git', 'awx', 'bench', 'Makefile',
+    for ignored in ('tests', 'molecule', '.venv', '.cache', '.config', '.ci', '.git', 'awx', 'bench', 'Makefile',
                     'requirements-dev.txt', 'execution-environment.yml', '.yamllint', '.ansible-lint'):
         assert ignored not in top, '%s is in the tarball' % ignored
     assert not [n for n in names if n.startswith('inventories/lab')], 'the lab inventory is in the tarball'
@@ -50,8 +50,9 @@ def test_requires_ansible_admits_the_tested_core():
     runtime = load_yaml(REPO_ROOT / 'meta' / 'runtime.yml')
     spec = runtime['requires_ansible']
     assert meets_requirements(ansible.release.__version__, spec), (ansible.release.__version__, spec)
-    # deb822_repository (the docker role's apt source) first shipped in ansible-core 2.15.
-    assert not meets_requirements('2.14.99', spec)
+    # The floor is what `make core-matrix` tests: ansible-core 2.17 and newer.
+    assert meets_requirements('2.17.0', spec)
+    assert not meets_requirements('2.16.99', spec)
 
 
 def _major_minor(version):

@@ -1,4 +1,4 @@
-"""Harness of the fault suite (issue 7): real clusters brought up by site.yml, broken, healed by a re-run.
+"""Harness of the fault suite: real clusters brought up by site.yml, broken, healed by a re-run.
 
 Two clusters, each built once per test module by site.yml on bare node containers (tests/testbed/lab.sh)
 on the suite's own network `swarmops-mol-faults` (10.213.70.0/24), container names `faults-*`:
@@ -166,19 +166,22 @@ class Run(object):
             assert total == changed, 'expected changed=%s, got %s\n%s' % (changed, total, self.describe())
 
 
-def layout_inventory(name):
-    """An inventory directory for cluster NAME: its hosts.yml and the lab's group_vars (copied, not
-    linked: the collection's sanity tests refuse symlinks to directories)."""
+def layout_inventory(name, sources=FAULTS_DIR / 'inventories'):
+    """An inventory directory for cluster NAME: its hosts.yml (from SOURCES/NAME) and the lab's group_vars
+    (copied, not linked: the collection's sanity tests refuse symlinks to directories)."""
     inventory = REPO_ROOT / '.cache' / 'faults-inventories' / name
     shutil.rmtree(str(inventory), ignore_errors=True)
     inventory.mkdir(parents=True)
-    shutil.copy(str(FAULTS_DIR / 'inventories' / name / 'hosts.yml'), str(inventory / 'hosts.yml'))
+    shutil.copy(str(sources / name / 'hosts.yml'), str(inventory / 'hosts.yml'))
     shutil.copytree(str(REPO_ROOT / 'inventories' / 'lab' / 'group_vars'), str(inventory / 'group_vars'))
     return inventory
 
 
 class Cluster(object):
-    """One fault-suite cluster: its node containers, inventory, and views of the swarm from a manager."""
+    """One fault-suite cluster: its node containers, inventory, and views of the swarm from a manager. Another
+    suite reuses it with its own network, artefact directory and inventories (a subclass setting these)."""
+
+    network, subnet, artifacts, inventories = NETWORK, SUBNET, ARTIFACTS, FAULTS_DIR / 'inventories'
 
     def __init__(self, name, prefix, managers, workers):
         self.name = name
@@ -186,7 +189,7 @@ class Cluster(object):
         self.managers = managers  # {inventory host: last octet}
         self.workers = workers
         self.hosts = dict(managers, **workers)
-        self.inventory = layout_inventory(name)
+        self.inventory = layout_inventory(name, self.inventories)
         self.runs = 0
 
     # ---- containers ------------------------------------------------------------------------------
@@ -194,11 +197,11 @@ class Cluster(object):
         return self.prefix + host
 
     def ip(self, host):
-        return '%s.%d' % (SUBNET_BASE, self.hosts[host])
+        return '%s.%d' % (self.subnet.rsplit('.', 1)[0], self.hosts[host])
 
     def lab(self, action, hosts=None):
         env = base_env()
-        env.update({'LAB_PREFIX': self.prefix, 'LAB_NETWORK': NETWORK, 'LAB_SUBNET': SUBNET,
+        env.update({'LAB_PREFIX': self.prefix, 'LAB_NETWORK': self.network, 'LAB_SUBNET': self.subnet,
                     'LAB_NODES': ' '.join('%s:%d' % (h, self.hosts[h]) for h in (hosts or self.hosts))})
         return sh('bash', str(TESTBED / 'lab.sh'), action, env=env, check=False, timeout=600)
 
@@ -236,11 +239,11 @@ class Cluster(object):
         """Run PLAYBOOK (relative to the repository) on this cluster; every run's output is kept."""
         # Others' test runs rebuild the mirror container now and then, which detaches it from the
         # test networks: attach it (again) before every run.
-        sh('bash', str(TESTBED / 'mirror.sh'), 'connect', NETWORK, check=False)
+        sh('bash', str(TESTBED / 'mirror.sh'), 'connect', self.network, check=False)
         self.runs += 1
         label = '%s-%02d-%s' % (self.name, self.runs, label or Path(playbook).stem)
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        log_path = ARTIFACTS / (label + '.log')
+        self.artifacts.mkdir(parents=True, exist_ok=True)
+        log_path = self.artifacts / (label + '.log')
         if log_path.exists():
             log_path.unlink()
         argv = ['ansible-playbook', '-i', str(inventory or self.inventory), '-e', 'lab_container_prefix=' + self.prefix]
@@ -258,11 +261,10 @@ class Cluster(object):
                               check=False)
         return self.keep(label, argv, proc, log_path, time.time() - started)
 
-    @staticmethod
-    def keep(label, argv, proc, log_path, seconds):
-        (ARTIFACTS / (label + '.stdout')).write_text(proc.stdout)
-        (ARTIFACTS / (label + '.stderr')).write_text(proc.stderr)
-        with open(ARTIFACTS / 'timings.txt', 'a') as handle:
+    def keep(self, label, argv, proc, log_path, seconds):
+        (self.artifacts / (label + '.stdout')).write_text(proc.stdout)
+        (self.artifacts / (label + '.stderr')).write_text(proc.stderr)
+        with open(self.artifacts / 'timings.txt', 'a') as handle:
             handle.write('%6.1fs rc=%s %s\n' % (seconds, proc.returncode, label))
         return Run(label, argv, proc, log_path, seconds)
 

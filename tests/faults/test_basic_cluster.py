@@ -1,10 +1,12 @@
-"""Faults on the manager + two workers cluster (issue 7): bad input refused before anything changes,
-then cases 1, 2, 3 and 8 broken and healed by a re-run of site.yml, and the join tokens kept out of
-every output. One cluster serves every test: each test leaves it whole again (asserted), and the
-cheap cases (refused in the first play, no engine change) come first.
+"""Faults on the manager + two workers cluster: bad input refused before anything changes, then a worker
+that left, a stopped engine, a worker in another swarm and broken apt states, each healed by a re-run of
+site.yml, the inventory groups renamed, and the join tokens kept out of every output. One cluster serves every
+test: each test leaves it whole again (asserted), and the cheap cases (refused in the first play, no engine
+change) come first.
 """
 
 import hashlib
+import shutil
 import subprocess
 import time
 
@@ -130,7 +132,7 @@ def test_bad_service_is_refused_before_anything_changes(basic, case, service, fr
     assert services_state(basic) == before and 'faults-canary' not in before
 
 
-# ---- a foreign swarm: another cluster for the join cases and case 3 ---------------------------------
+# ---- a foreign swarm: another cluster for the join cases and the worker moved there ---------------------------------
 
 @pytest.fixture(scope='module')
 def foreign(basic):
@@ -184,7 +186,7 @@ def test_bad_join_is_refused_and_the_node_left_as_it_was(basic, foreign, case, t
     assert services_state(basic) == before
 
 
-# ---- case 2: a worker left the swarm -> the re-run joins it again; at -vvv, no token anywhere ---------
+# ---- a worker left the swarm -> the re-run joins it again; at -vvv, no token anywhere ---------
 
 def test_worker_that_left_is_joined_again_and_no_token_leaks_at_vvv(basic):
     leave(basic, 'worker1')
@@ -203,7 +205,42 @@ def test_worker_that_left_is_joined_again_and_no_token_leaks_at_vvv(basic):
     assert run.log.count('swarmops.swarm.swarm_member : Join the swarm') >= 1  # the log really holds the run
 
 
-# ---- case 1: docker stopped and disabled on a worker -> started, enabled, Ready ----------------------
+# ---- the inventory groups renamed: every play and role follows swarm_managers_group / swarm_workers_group ----
+
+RENAMED = HOSTS_HEAD.replace('swarm:', 'cluster:') + """    leaders:
+      hosts:
+""" + HOST.format(name='manager1') + """    followers:
+      hosts:
+""" + HOST.format(name='worker1') + HOST.format(name='worker2')
+GROUP_NAMES = {'swarm_managers_group': 'leaders', 'swarm_workers_group': 'followers',
+               # the firewall role's own variables for its member groups
+               'swarm_firewall_manager_group': 'leaders', 'swarm_firewall_worker_group': 'followers'}
+
+
+def test_renamed_groups_are_followed_by_every_play_and_role(basic, tmp_path):
+    # No group of the inventory has a default name (not even the parent `swarm`): anything that still read
+    # swarm_managers or swarm_workers would find no host, and the worker would not join, or join as a manager.
+    inventory = tmp_path / 'renamed'
+    inventory.mkdir()
+    (inventory / 'hosts.yml').write_text(RENAMED)
+    shutil.copytree(str(basic.inventory / 'group_vars' / 'swarm'), str(inventory / 'group_vars' / 'cluster'))
+    leave(basic, 'worker2')
+    snapshot = basic.snapshot()
+    run = basic.site(inventory=inventory, extra_vars=GROUP_NAMES, label='renamed-groups')
+    run.assert_ok(hosts=basic.hosts)
+    assert 'changed: [worker2]' in run.stdout, run.describe()  # joined, through the plan made from the renamed groups
+    basic.assert_whole()  # worker2 a Ready worker, manager1 the manager, the services running
+    basic.assert_kept(snapshot, except_nodes=['worker2'])
+    run = basic.playbook('playbooks/status.yml', inventory=inventory, extra_vars=GROUP_NAMES, label='renamed-status')
+    run.assert_ok(hosts=['manager1'])
+    assert 'Swarm %s: ' % basic.exec('manager1', 'docker info --format "{{.Swarm.Cluster.ID}}"').stdout.strip() \
+        in run.stdout, run.describe()
+    run = basic.playbook('playbooks/deploy_services.yml', inventory=inventory, extra_vars=GROUP_NAMES,
+                         label='renamed-deploy')
+    run.assert_ok(hosts=['manager1'], changed=0)
+
+
+# ---- docker stopped and disabled on a worker -> started, enabled, Ready ----------------------
 
 def test_stopped_and_disabled_engine_on_a_worker_is_started_again(basic):
     snapshot = basic.snapshot()
@@ -217,7 +254,7 @@ def test_stopped_and_disabled_engine_on_a_worker_is_started_again(basic):
     basic.assert_kept(snapshot, except_nodes=['worker1'])
 
 
-# ---- case 3: a worker joined to another swarm -> refused naming both; the force switch moves it ------
+# ---- a worker joined to another swarm -> refused naming both; the force switch moves it ------
 
 def test_worker_in_another_swarm_is_refused_then_moved_with_the_force_switch(basic, foreign):
     snapshot = basic.snapshot()
@@ -257,7 +294,7 @@ with open('/var/lib/dpkg/lock-frontend', 'w') as lock:
 """
 
 
-# ---- case 8: partial apt state -> the engine role recovers or fails clearly -------------------------
+# ---- partial apt state -> the engine role recovers or fails clearly -------------------------
 
 def test_dpkg_lock_held_briefly_is_waited_for(basic):
     # the role must install something: remove a plugin the running engine does not need

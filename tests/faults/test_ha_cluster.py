@@ -1,7 +1,7 @@
-"""Faults on the three managers + two workers cluster (issue 7): quorum protection (case 5), the first
+"""Faults on the three managers + two workers cluster: quorum protection, the first
 manager down (4), a host lost mid-run (7), a manager restarted with autolock on (6). One cluster
 serves every test; each leaves it whole again (asserted). Case 5 is refused in the first play, so it
-runs first; autolock (case 6) runs last, as it leaves autolock on for the rest of the cluster's life.
+runs first; autolock runs last, as it leaves autolock on for the rest of the cluster's life.
 """
 
 import subprocess
@@ -11,7 +11,7 @@ import pytest
 
 from conftest import REPO_ROOT, SECRET_PATTERNS, wait_until
 
-# ---- case 5: an inventory that would drop the managers below quorum is refused ---------------------
+# ---- an inventory that would drop the managers below quorum is refused ---------------------
 
 HOSTS = '''swarm:
   vars:
@@ -66,7 +66,7 @@ def test_inventory_dropping_managers_below_quorum_is_refused(ha, tmp_path, case,
     ha.assert_whole()
 
 
-# ---- case 4: the first manager in the inventory is down ---------------------------------------------
+# ---- the first manager in the inventory is down ---------------------------------------------
 
 def test_first_manager_down_uses_another_live_manager_then_heals(ha):
     snapshot = ha.snapshot()
@@ -95,17 +95,18 @@ def test_first_manager_down_uses_another_live_manager_then_heals(ha):
     ha.assert_kept(snapshot, except_nodes=['manager1'])
 
 
-# ---- case 7: a host becomes unreachable mid-run ------------------------------------------------------
+# ---- a host becomes unreachable mid-run ------------------------------------------------------
 
 def test_host_lost_mid_run_others_complete_and_the_rerun_finishes_it(ha):
-    # worker1 needs work from the run (it left the swarm), and goes away while the managers join
+    # worker1 needs work from the run (it left the swarm), and goes away once the nodes are being prepared,
+    # well before its join
     ha.exec('worker1', 'docker swarm leave --force')
     snapshot = ha.snapshot()
     proc, label, log_path, argv = ha.playbook('site.yml', label='case7-host-lost', popen=True)
     started, stopped, lines = time.time(), False, []
     for line in proc.stdout:
         lines.append(line)
-        if not stopped and line.startswith('PLAY [Join the managers one at a time]'):
+        if not stopped and line.startswith('PLAY [Prepare every node]'):
             ha.stop('worker1')
             stopped = True
     proc.wait(timeout=900)
@@ -128,7 +129,7 @@ def test_host_lost_mid_run_others_complete_and_the_rerun_finishes_it(ha):
     ha.assert_kept(snapshot, except_nodes=['worker1'])
 
 
-# ---- case 6: a manager restarted with autolock on ----------------------------------------------------
+# ---- a manager restarted with autolock on ----------------------------------------------------
 
 def vault_file(directory, name, secret_command, container):
     """A vars file holding NAME encrypted with ansible-vault; the secret goes from the container to

@@ -1,6 +1,6 @@
-"""Secrets (issue 7): no join token (SWMTKN-) and no unlock key (SWMKEY-) in anything the suite's
+"""Secrets: no join token (SWMTKN-) and no unlock key (SWMKEY-) in anything the suite's
 ansible-playbook runs wrote -- stdout, stderr and the ANSIBLE_LOG_PATH log of every run, including the
--vvv runs where a node joined (case 2) and a manager was unlocked (case 6). The one exception is the
+-vvv runs where a node joined and a manager was unlocked. The one exception is the
 status report asked for with show_join_tokens=true, which test_basic_cluster checks shows the tokens in
 its two join commands and nowhere else. Runs last (file order): it reads what the others left.
 """

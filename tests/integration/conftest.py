@@ -26,6 +26,34 @@ NAME_PREFIX = 'it-'
 SERVICE_IMAGE = 'swarmops/busybox:local'
 SERVICE_IMAGE_ARCHIVE = REPO_ROOT / '.cache' / 'testbed' / 'images' / 'busybox.tar'
 TOKEN_PATTERN = re.compile(r'SWMTKN-1-[0-9a-z]+-[0-9a-z]+')
+# A TCP port in front of the engine's Unix socket, as `socat TCP-LISTEN:PORT,fork UNIX-CONNECT:...` would be.
+ENGINE_TCP_FORWARDER = '''
+import socket, threading
+listener = socket.socket()
+listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+listener.bind(('0.0.0.0', %d))
+listener.listen(16)
+def pipe(source, sink):
+    try:
+        while True:
+            data = source.recv(65536)
+            if not data:
+                break
+            sink.sendall(data)
+    except OSError:
+        pass
+    for end in (source, sink):
+        try:
+            end.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+while True:
+    client, _address = listener.accept()
+    engine = socket.socket(socket.AF_UNIX)
+    engine.connect('/var/run/docker.sock')
+    for source, sink in ((client, engine), (engine, client)):
+        threading.Thread(target=pipe, args=(source, sink), daemon=True).start()
+'''
 
 
 def scrub(text):
@@ -161,6 +189,20 @@ class Node(object):
             if time.time() > deadline:
                 raise AssertionError('%s: dockerd did not answer after a restart' % self.name)
             time.sleep(0.5)
+
+    def expose_engine_tcp(self, port=2375):
+        """Forward TCP PORT to the engine's socket (a remote docker_host for modules run elsewhere)."""
+        script = ENGINE_TCP_FORWARDER % port
+        subprocess.run(['docker', 'exec', '-i', self.name, 'sh', '-c', 'cat > /usr/local/bin/engine-tcp.py'],
+                       input=script, text=True, check=True, capture_output=True)
+        self.sh('systemctl is-active --quiet engine-tcp || systemd-run --unit engine-tcp python3 '
+                '/usr/local/bin/engine-tcp.py')
+        deadline = time.time() + 30
+        while self.sh('curl -sf http://127.0.0.1:%d/_ping' % port, check=False).returncode != 0:
+            if time.time() > deadline:
+                raise AssertionError('%s: the engine does not answer on TCP port %d' % (self.name, port))
+            time.sleep(0.5)
+        return 'tcp://%s:%d' % (self.ip, port)
 
     def wait_for_engine(self, seconds=60):
         deadline = time.time() + seconds

@@ -103,3 +103,55 @@ def test_services_counts_and_secrets_on_request(ansible, trio):
     assert secret['secrets']['token_ca_digest'] == m1.api_join_token('worker').split('-')[2]
     assert not secret['secrets']['unlock_key_ok']  # autolock off: no key
     assert secret['nodes'] == [] and secret['services'] == [] and secret['changed'] is False
+
+
+def test_tasks_cluster_settings_and_filters(ansible, trio):
+    """docker service ps, docker node ls -f and docker service ls -f, and the swarm's settings, in one call."""
+    m1, w1, w2 = trio
+    if m1.api_swarm()['LocalNodeState'] != 'active':
+        m1.api_init_swarm()
+    for worker in (w1, w2):
+        if worker.api_swarm()['LocalNodeState'] != 'active':
+            worker.api_join_swarm(m1)
+    nodes = dict((n['Description']['Hostname'], n) for n in m1.engine('GET', '/nodes'))
+    node = nodes[w2.name]
+    m1.engine('POST', '/nodes/%s/update?version=%d' % (node['ID'], node['Version']['Index']),
+              dict(node['Spec'], Labels={'zone': 'a'}))
+    # one service whose tasks run, one whose image is nowhere (its tasks carry Docker's error)
+    for name, image, labels in (('listed', 'swarmops/busybox:local', {'team': 'x'}),
+                                ('ghostly', 'swarmops/missing:9', {'team': 'y'})):
+        if not [s for s in m1.engine('GET', '/services') if s['Spec']['Name'] == name]:
+            m1.engine('POST', '/services/create', {
+                'Name': name, 'Labels': labels, 'Mode': {'Replicated': {'Replicas': 1}},
+                'TaskTemplate': {'ContainerSpec': {'Image': image, 'Args': ['sleep', '3600']},
+                                 'Placement': {'Constraints': ['node.hostname==%s' % m1.name]}}})
+    deadline = time.time() + 90
+    while time.time() < deadline:
+        tasks = m1.engine('GET', '/tasks')
+        states = dict((t['ServiceID'], t['Status']['State']) for t in tasks)
+        if 'running' in states.values() and [t for t in tasks if t['Status'].get('Err')]:
+            break
+        time.sleep(1)
+    r, _run = ansible.steps(m1.name, [
+        {'module': INFO, 'args': {'tasks': True, 'service_filters': {'names': ['listed', 'ghostly']},
+                                  'node_filters': {'role': 'worker', 'labels': ['zone=a']}}},
+        {'module': INFO, 'args': {'nodes': False, 'service_filters': {'labels': ['team=x']}}, 'check': True},
+        {'module': INFO, 'args': {'node_filters': {'labels': ['=a']}}},
+    ])
+    both, by_label, bad = r[0][m1.name], r[1][m1.name], r[2][m1.name]
+    assert [n['hostname'] for n in both['nodes']] == [w2.name] and both['nodes'][0]['labels'] == {'zone': 'a'}
+    assert both['managers_total'] == 1 and both['has_quorum']  # the filter does not change the quorum's count
+    assert both['cluster']['spec']['Orchestration']['TaskHistoryRetentionLimit'] == 5
+    assert both['cluster']['spec']['CAConfig']['NodeCertExpiry'] == 90 * 24 * 3600 * 10 ** 9
+    services = dict((s['name'], s) for s in both['services'])
+    assert sorted(services) == ['ghostly', 'listed']
+    running = [t for t in services['listed']['tasks'] if t['desired_state'] == 'running']
+    assert running and running[0]['state'] == 'running' and running[0]['node'] == m1.name
+    assert running[0]['image'] == 'swarmops/busybox:local' and running[0]['image_digest'] is None
+    assert running[0]['error'] is None
+    assert any('No such image: swarmops/missing:9' in (t['error'] or '') for t in services['ghostly']['tasks']), \
+        services['ghostly']['tasks']
+    assert [s['name'] for s in by_label['services']] == ['listed'] and 'tasks' not in by_label['services'][0]
+    assert bad['failed'] and 'node_filters.labels' in bad['msg']
+    for name in ('listed', 'ghostly'):
+        m1.engine('DELETE', '/services/%s' % name)

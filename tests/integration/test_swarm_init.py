@@ -102,13 +102,20 @@ def test_locked_manager_is_unlocked_with_key(ansible, pair):
     m.api_wait(lambda s: s['LocalNodeState'] == 'locked', what='locked state')
     wrong_key = 'SWMKEY-1-' + 'A' * 43
     r, _run = ansible.steps(m.name, [
+        step({'state': 'absent'}),                                        # a locked node is a manager: stays
         step({}),                                                         # 0 locked, no key
         step({'unlock_key': '{{ wrong_key }}'}),                          # 1 wrong key
         step({'unlock_key': '{{ key }}', 'autolock': False}, check=True),  # 2 predicts the unlock
         step({'unlock_key': '{{ key }}', 'autolock': False}),             # 3 unlocks, turns autolock off
         step({'unlock_key': '{{ key }}', 'autolock': False}),             # 4 unchanged
+        step({'autolock': True}),                                         # 5 a new key
+        step({'unlock_key': '{{ step_6.unlock_key }}'}),                  # 6 given the key, returns it unmasked
+        step({'autolock': False}),                                        # 7 back to no autolock
     ], extra_vars={'key': key, 'wrong_key': wrong_key})
     r = [x[m.name] for x in r]
+    stayed, r = r[0], r[1:]
+    assert stayed['failed'] and not stayed['changed'] and 'force: true' in stayed['msg'], stayed
+    assert 'locked' in stayed['msg']
     assert r[0]['failed'] and 'locked' in r[0]['msg'] and 'unlock_key' in r[0]['msg']
     assert r[1]['failed'] and 'unlocking the swarm failed' in r[1]['msg']
     assert wrong_key not in r[1]['msg']
@@ -118,6 +125,10 @@ def test_locked_manager_is_unlocked_with_key(ansible, pair):
     assert r[3]['diff'] == {'before': {'autolock': True, 'local_node_state': 'locked'},
                             'after': {'autolock': False, 'local_node_state': 'active'}}
     assert not r[4]['changed'] and not r[4]['unlocked']
+    assert r[5]['changed'] and r[5]['secrets']['unlock_key_ok']
+    assert not r[6].get('failed') and not r[6]['changed'], r[6]
+    assert r[6]['secrets']['unlock_key_ok'] and r[6]['secrets']['unlock_key_sha1'] == r[5]['secrets']['unlock_key_sha1']
+    assert r[7]['changed'] and not r[7].get('failed')
     assert m.api_swarm()['LocalNodeState'] == 'active'
     assert m.engine('GET', '/swarm')['Spec']['EncryptionConfig']['AutoLockManagers'] is False
 

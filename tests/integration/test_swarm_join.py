@@ -119,3 +119,46 @@ def test_other_swarm_needs_force_and_role_is_not_rejoined(ansible, cluster):
     swarm = w2.api_swarm()
     assert swarm['LocalNodeState'] == 'active' and not swarm['ControlAvailable']
     assert [m['Addr'] for m in swarm['RemoteManagers']] == ['%s:2377' % b1.ip]
+
+
+def test_which_swarm_is_read_through_a_remote_docker_host(ansible, cluster):
+    """The module runs on a1 - a manager of swarm A, whose own disk holds A's root CA - against w2's engine over TCP.
+
+    w2 is a worker of swarm B: its engine does not know B's root CA, B's manager (the one w2's engine lists)
+    tells it. Nothing on a1's disk may count: not for "same" (no leave and re-join with force), not for
+    "other", and when B's manager cannot be reached from a1, not at all (cannot tell: nothing is done).
+    """
+    a1, b1, w2 = cluster['a1'], cluster['b1'], cluster['w2']
+    if [m['Addr'] for m in w2.api_swarm().get('RemoteManagers') or []] != ['%s:2377' % b1.ip]:
+        w2.api_leave_swarm()
+        w2.api_join_swarm(b1, 'worker')
+        w2.api_wait(lambda s: s['LocalNodeState'] == 'active', what='active in swarm B')
+    node_id = w2.api_swarm()['NodeID']
+    remote = w2.expose_engine_tcp()
+    to_b = {'role': 'worker', 'remote_addrs': ['%s:2377' % b1.ip], 'join_token': '{{ b_worker }}',
+            'docker_host': remote}
+    to_a = dict(to_b, remote_addrs=['%s:2377' % a1.ip], join_token='{{ a_worker }}')
+    r, _run = ansible.steps(a1.name, [
+        step(to_b),                        # 0 in the token's swarm: unchanged
+        step(dict(to_b, force=True)),      # 1 unchanged with force too: no leave and re-join
+        step(to_a),                        # 2 in another swarm: refused, both named
+    ], extra_vars=tokens(cluster))
+    r = [x[a1.name] for x in r]
+    b_digest = b1.api_join_token('worker').split('-')[2].lstrip('0')[:12]
+    assert [x.get('failed', False) for x in r] == [False, False, True], [x.get('msg') for x in r]
+    assert [x['changed'] for x in r] == [False, False, False]
+    assert r[0]['membership']['relation'] == 'same' and r[0]['node_id'] == node_id
+    assert r[2]['membership']['relation'] == 'other'
+    assert 'in another swarm: swarm with root CA %s' % b_digest in r[2]['msg'] and a1.ip in r[2]['msg']
+    # B's managers cannot be reached from where the module runs: which swarm cannot be told
+    block = 'OUTPUT -d %s -p tcp --dport 2377 -j REJECT' % b1.ip
+    a1.sh('iptables -I ' + block)
+    try:
+        r, _run = ansible.steps(a1.name, [step(dict(to_a, force=True))], extra_vars=tokens(cluster))
+    finally:
+        a1.sh('iptables -D ' + block)
+    unknown = r[0][a1.name]
+    assert unknown['failed'] and not unknown['changed'] and unknown['membership']['relation'] == 'unknown', unknown
+    assert 'cannot be told' in unknown['msg'] and 'force does not apply' in unknown['msg'], unknown['msg']
+    swarm = w2.api_swarm()
+    assert swarm['NodeID'] == node_id and [m['Addr'] for m in swarm['RemoteManagers']] == ['%s:2377' % b1.ip]

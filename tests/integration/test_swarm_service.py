@@ -15,8 +15,9 @@ from conftest import SERVICE_IMAGE
 MODULE = 'swarmops.swarm.swarm_service'
 HTTPD = ['httpd', '-f', '-p', '8080', '-h', '/www']
 # busybox as PID 1 ignores SIGTERM: without a short grace period each task stop costs Docker's default 10s;
-# a short update monitor lets a rolling update report completion sooner than the default 5s.
-QUICK_STOP = {'stop_grace_period': '1s', 'update_config': {'monitor': '1s'}}
+# a short update monitor lets a rolling update report completion sooner than the default 5s; a short
+# stability window (wait_stable) keeps the tests that are not about it fast.
+QUICK_STOP = {'stop_grace_period': '1s', 'update_config': {'monitor': '1s'}, 'wait_stable': 1}
 
 
 def start(nodes, short_name, number, release):
@@ -80,6 +81,16 @@ def remove(ansible, manager, name):
     assert not result.get('failed'), result.get('msg')
 
 
+def steps(ansible, manager, step_list, extra_vars=None, verbosity=0):
+    """Run the module once per step, in ONE playbook on MANAGER (one ansible-playbook start for all);
+    each step is {'args': ..., 'check': bool}. Returns ([result per step], the run)."""
+    tasks = [{'name': 'step %d' % number, MODULE: step['args'], 'check_mode': bool(step.get('check')), 'diff': True,
+              'ignore_errors': True} for number, step in enumerate(step_list)]
+    per_task, run = ansible.playbook(manager.name, tasks, extra_vars=extra_vars, verbosity=verbosity)
+    assert len(per_task) == len(step_list), run.stderr[-2000:]
+    return [result[manager.name] for result in per_task], run
+
+
 def rhythm(ansible, manager, create_args, update_args, changed_fields):
     """check -> create -> again -> check -> update (diff == CHANGED_FIELDS) -> again."""
     name = create_args['name']
@@ -87,29 +98,26 @@ def rhythm(ansible, manager, create_args, update_args, changed_fields):
     assert predicted['changed'] is True and not predicted.get('failed'), predicted.get('msg')
     assert manager.sh('docker service inspect %s' % name, check=False).returncode != 0, 'check mode created it'
 
-    created = ansible.one(manager.name, MODULE, create_args, diff=True)
+    updated_args = dict(create_args, **update_args)
+    (created, again, check_again, predicted_update, updated, settled), _run = steps(ansible, manager, [
+        {'args': create_args}, {'args': create_args}, {'args': create_args, 'check': True},
+        {'args': updated_args, 'check': True}, {'args': updated_args}, {'args': updated_args}])
     assert created['changed'] is True, created.get('msg')
     assert created['diff']['before'] == {'state': 'absent'}
     assert created['tasks']['running'] == created['tasks']['desired'], created['tasks']
     assert predicted['diff']['after'] == created['diff']['after']
 
-    again = ansible.one(manager.name, MODULE, create_args, diff=True)
     assert again['changed'] is False, again.get('diff')
     assert again['service']['id'] == created['service']['id']
-    check_again = ansible.one(manager.name, MODULE, create_args, check=True, diff=True)
     assert check_again['changed'] is False, check_again.get('diff')
 
-    updated_args = dict(create_args, **update_args)
-    predicted_update = ansible.one(manager.name, MODULE, updated_args, check=True, diff=True)
     assert predicted_update['changed'] is True
-    updated = ansible.one(manager.name, MODULE, updated_args, diff=True)
     assert updated['changed'] is True and not updated.get('failed'), updated.get('msg')
     assert sorted(updated['diff']['after']) == sorted(changed_fields), updated['diff']
     assert sorted(updated['diff']['before']) == sorted(changed_fields), updated['diff']
     assert predicted_update['diff'] == updated['diff']
     assert updated['recreated'] is False and updated['service']['id'] == created['service']['id']
     assert updated['tasks']['running'] == updated['tasks']['desired'], updated['tasks']
-    settled = ansible.one(manager.name, MODULE, updated_args, diff=True)
     assert settled['changed'] is False, settled.get('diff')
     return created, updated
 
@@ -146,6 +154,22 @@ FAMILIES = {
                      'type=tmpfs,target=/scratch,tmpfs-size=8M'],
              healthcheck={'test': 'test -d /data', 'interval': '3s'}),
         ['mounts', 'healthcheck']),
+    # What a container may do and see (the nodes lack CAP_SYS_TIME, so the capabilities are ones they have).
+    'container-extras': (
+        dict(image=SERVICE_IMAGE, args=['sleep', '3600'], replicas=1, cap_add=['NET_ADMIN'], cap_drop=['net_raw'],
+             sysctls={'net.core.somaxconn': 512}, ulimits={'nofile': '1024:2048'}, dns=['10.213.40.1'],
+             dns_search=['svc.local'], dns_options=['ndots:2'], hosts={'db.local': '10.0.0.5'}, groups=['10'],
+             read_only=True, tty=True, init=True, stop_signal='TERM', log_driver='json-file',
+             log_options={'max-size': '1m'}),
+        dict(ulimits={'nofile': 4096}, hosts=['db.local:10.0.0.6'], cap_add=['SYS_ADMIN', 'NET_ADMIN'],
+             log_options={'max-size': '2m'}),
+        ['ulimits', 'hosts', 'cap_add', 'log_options']),
+    # Generic resources no node here advertises: no task can be placed, so the service runs none.
+    'generic-resources': (
+        dict(image=SERVICE_IMAGE, args=['sleep', '3600'], replicas=0, generic_resources=['gpu=1'],
+             reservations={'memory': '4M'}),
+        dict(generic_resources=['gpu=2', 'ssd=fast']),
+        ['generic_resources']),
 }
 
 
@@ -170,7 +194,7 @@ def test_option_family_rhythm(ansible, swarm_a, family):
 
 def test_replicated_spread_over_both_workers(ansible, swarm_a):
     manager = swarm_a[0]
-    args = {'stop_grace_period': '1s', 'name': 'spread', 'image': SERVICE_IMAGE, 'args': ['sleep', '3600'], 'replicas': 4,
+    args = {'stop_grace_period': '1s', 'wait_stable': 1, 'name': 'spread', 'image': SERVICE_IMAGE, 'args': ['sleep', '3600'], 'replicas': 4,
             'constraints': ['node.role==worker'], 'max_replicas_per_node': 2}
     result = ansible.one(manager.name, MODULE, args)
     assert result['changed'] and result['tasks'] == dict(result['tasks'], desired=4, running=4), result
@@ -185,7 +209,7 @@ def test_replicated_spread_over_both_workers(ansible, swarm_a):
 
 def test_global_service_on_every_node_with_host_port(ansible, swarm_a):
     manager, worker_t, worker_b = swarm_a
-    args = {'stop_grace_period': '1s', 'name': 'web', 'image': SERVICE_IMAGE, 'args': HTTPD, 'mode': 'global',
+    args = {'stop_grace_period': '1s', 'wait_stable': 1, 'name': 'web', 'image': SERVICE_IMAGE, 'args': HTTPD, 'mode': 'global',
             'publish': [{'published': 8080, 'target': 8080, 'mode': 'host'}]}
     result = ansible.one(manager.name, MODULE, args)
     assert result['changed'] and result['tasks']['desired'] == 3 and result['tasks']['running'] == 3, result
@@ -201,7 +225,7 @@ def test_global_service_on_every_node_with_host_port(ansible, swarm_a):
 def test_overlay_network_dns_between_services(ansible, swarm_a):
     manager = swarm_a[0]
     manager.sh('docker network create -d overlay --attachable svcnet >/dev/null')
-    server = {'name': 'backend', 'image': SERVICE_IMAGE, 'args': HTTPD, 'networks': ['svcnet'],
+    server = {'name': 'backend', 'wait_stable': 1, 'image': SERVICE_IMAGE, 'args': HTTPD, 'networks': ['svcnet'],
               'constraints': ['node.hostname==it-svc-w1']}
     assert ansible.one(manager.name, MODULE, server)['changed']
     assert ansible.one(manager.name, MODULE, server)['changed'] is False
@@ -230,7 +254,7 @@ def test_missing_image_fails_with_dockers_error(ansible, swarm_a):
 
 def test_bad_update_is_rolled_back(ansible, swarm_a):
     manager = swarm_a[0]
-    args = {'stop_grace_period': '1s', 'name': 'rb', 'image': SERVICE_IMAGE, 'args': ['sleep', '3600'], 'replicas': 2,
+    args = {'stop_grace_period': '1s', 'wait_stable': 1, 'name': 'rb', 'image': SERVICE_IMAGE, 'args': ['sleep', '3600'], 'replicas': 2,
             'update_config': {'failure_action': 'rollback', 'monitor': '2s', 'parallelism': 1},
             'rollback_config': {'parallelism': 2, 'monitor': '1s'}}
     created = ansible.one(manager.name, MODULE, args)
@@ -248,7 +272,7 @@ def test_bad_update_is_rolled_back(ansible, swarm_a):
 
 def test_mode_change_recreates_and_absent_removes(ansible, swarm_a):
     manager = swarm_a[0]
-    args = {'stop_grace_period': '1s', 'name': 'moder', 'image': SERVICE_IMAGE, 'args': ['sleep', '3600'], 'replicas': 1}
+    args = {'stop_grace_period': '1s', 'wait_stable': 1, 'name': 'moder', 'image': SERVICE_IMAGE, 'args': ['sleep', '3600'], 'replicas': 1}
     created = ansible.one(manager.name, MODULE, args)
     assert created['changed'] and created['recreated'] is False
     to_global = dict(args, mode='global')
@@ -279,6 +303,9 @@ BAD_MODULE_INPUT = [
     ({'constraints': ['node.role=manager']}, 'key==value'),
     ({'image': ''}, 'is not an image reference'),
     ({'networks': ['no-such-net']}, 'no network named no-such-net'),
+    # options this manager's engine (API 1.41) would ignore silently, so the service would differ on every run
+    ({'healthcheck': {'test': 'true', 'start_interval': '1s'}}, 'needs Engine API 1.44 (Docker 25.0'),
+    ({'oom_score_adj': 10}, 'needs Engine API 1.46 (Docker 27.0'),
 ]
 
 
@@ -329,7 +356,8 @@ def test_bulk_services_and_unchanged_speed(ansible, swarm_a):
 def test_trixie_manager_rhythm_and_failure(ansible, swarm_b):
     manager, worker = swarm_b
     rhythm(ansible, manager,
-           {'name': 'tx', 'stop_grace_period': '1s', 'update_config': {'monitor': '1s'}, 'image': SERVICE_IMAGE,
+           {'name': 'tx', 'stop_grace_period': '1s', 'update_config': {'monitor': '1s'}, 'wait_stable': 1,
+            'image': SERVICE_IMAGE,
             'args': HTTPD, 'replicas': 2, 'env': {'X': '1'},
             'publish': [{'published': 8081, 'target': 8080, 'mode': 'host'}], 'max_replicas_per_node': 1,
             'limits': {'memory': '32M'}},
@@ -340,3 +368,204 @@ def test_trixie_manager_rhythm_and_failure(ansible, swarm_b):
     assert missing.get('failed') and 'No such image: swarmops/missing:3' in missing['msg'], missing.get('msg')
     remove(ansible, manager, 'tx-missing')
     remove(ansible, manager, 'tx')
+
+
+# ---- never lose a service, roll out exactly what was asked ------------------------------------------------
+
+def inspect(manager, name):
+    return manager.engine('GET', '/services/%s' % name)
+
+
+def test_recreates_are_checked_first_and_undone_when_the_create_fails(ansible, swarm_a):
+    manager = swarm_a[0]
+    # porthog holds an ingress port; keeper, updated once, has a previous spec (what a rollback returns to)
+    porthog = {'name': 'porthog', 'image': SERVICE_IMAGE, 'args': ['sleep', '3600'], 'replicas': 0,
+               'publish': ['30999:8080']}
+    keeper = dict(QUICK_STOP, name='keeper', image=SERVICE_IMAGE, args=['sleep', '3600'], replicas=1, labels={'v': '1'})
+    keeper_v2 = dict(keeper, labels={'v': '2'})
+    base = dict(QUICK_STOP, name='tojob', image=SERVICE_IMAGE, args=['sleep', '3600'], replicas=1)
+    job = {'name': 'tojob', 'image': SERVICE_IMAGE, 'command': ['true'], 'mode': 'replicated-job', 'replicas': 2}
+    r, _run = steps(ansible, manager, [
+        {'args': porthog}, {'args': keeper}, {'args': keeper_v2},       # 0-2
+        {'args': base},                                                 # 3 replicated, with an update_config
+        {'args': dict(job, update_config={'parallelism': 1})},          # 4 refused: a job takes no update_config
+        {'args': job, 'check': True},                                   # 5 predicts the recreate
+        {'args': job},                                                  # 6 recreated as a job, runs to completion
+        {'args': job},                                                  # 7 unchanged
+    ])
+    for number in (0, 1, 2, 3, 5, 6, 7):
+        assert not r[number].get('failed'), (number, r[number].get('msg'))
+    assert r[4]['failed'] and not r[4]['changed'] and 'update_config: a job' in r[4]['msg'], r[4]
+    assert r[5]['changed'] and r[5]['recreated'] and r[5]['service']['id'] == r[3]['service']['id']
+    assert r[6]['recreated'] and r[6]['tasks']['completed'] >= 2, r[6]
+    assert not r[7]['changed']
+    spec = inspect(manager, 'tojob')['Spec']  # the API's own answer (the CLI's inspect fills in defaults)
+    assert 'UpdateConfig' not in spec and spec['Mode'] == {'ReplicatedJob': {'TotalCompletions': 2, 'MaxConcurrent': 2}}
+
+    # A create that fails after the delete (the port is taken: nothing the module checks beforehand)
+    before = inspect(manager, 'keeper')
+    to_global = dict(keeper_v2, mode='global', publish=['30999:8080'])
+    del to_global['replicas']
+    r, _run = steps(ansible, manager, [
+        {'args': to_global},                                          # 0 fails, the old service is restored
+        {'args': keeper_v2},                                          # 1 it is as it was
+        {'args': {'name': 'keeper', 'state': 'rolled_back', 'wait_stable': 1}},  # 2 and its history too
+    ])
+    failed = r[0]
+    assert failed['failed'] and failed['recreated'] and failed['restored'] is True, failed
+    assert 'already in use' in failed['msg'] and 'the old service was restored' in failed['msg'], failed['msg']
+    assert not r[1]['changed'] and r[1]['service']['spec'] == before['Spec'], r[1]
+    assert r[1]['service']['id'] != before['ID']
+    assert r[2]['changed'] and not r[2].get('failed'), r[2].get('msg')
+    assert r[2]['diff'] == {'before': {'labels': {'v': '2'}}, 'after': {'labels': {'v': '1'}}}
+    after = inspect(manager, 'keeper')
+    assert after['Spec'] == before['PreviousSpec'] and after['PreviousSpec'] == before['Spec']
+    for name in ('tojob', 'keeper', 'porthog'):
+        remove(ansible, manager, name)
+
+
+def test_digests_partial_blocks_rollbacks_and_jobs(ansible, swarm_a):
+    manager = swarm_a[0]
+    # pinned images: replicas 0, as nothing here can pull by digest (no registry); the spec is what is tested
+    old, new, newer = ['%s@sha256:%s' % (SERVICE_IMAGE, c * 64) for c in 'abc']
+    pinned = {'name': 'pinned', 'image': old, 'replicas': 0}
+    # a service created without an update_config (the API stores none), as other tools create them
+    manager.engine('POST', '/services/create', {
+        'Name': 'bare', 'Mode': {'Replicated': {'Replicas': 2}},
+        'TaskTemplate': {'ContainerSpec': {'Image': SERVICE_IMAGE, 'Args': ['sleep', '3600'],
+                                           'StopGracePeriod': 10 ** 9}}})
+    assert 'UpdateConfig' not in inspect(manager, 'bare')['Spec']  # the API's answer; the CLI fills in defaults
+    v1 = dict(QUICK_STOP, name='rollme', image=SERVICE_IMAGE, args=['sleep', '3600'], replicas=1)
+    v2 = dict(v1, args=['sleep', '3601'])
+    back = {'name': 'rollme', 'state': 'rolled_back', 'wait_stable': 1}
+    r, _run = steps(ansible, manager, [
+        {'args': pinned},                                                  # 0
+        {'args': dict(pinned, image=new), 'check': True},                  # 1 another digest: a change
+        {'args': dict(pinned, image=new)},                                 # 2
+        {'args': dict(pinned, image=new, resolve_image=True)},             # 3 a given digest is the pin: not resolved
+        {'args': dict(pinned, image=newer, resolve_image=True)},           # 4
+        {'args': {'name': 'bare', 'args': ['sleep', '3601'], 'wait_stable': 1,
+                  'update_config': {'order': 'start-first', 'monitor': '1s'}}},  # 5 a partial update_config
+        {'args': v1}, {'args': v2},                                        # 6, 7
+        {'args': back, 'check': True},                                     # 8 predicts the rollback
+        {'args': back},                                                    # 9 docker service rollback
+        {'args': back}, {'args': back, 'check': True},                     # 10, 11 already rolled back
+        {'args': v1},                                                      # 12 v1 again: unchanged
+    ])
+    for number, result in enumerate(r):
+        assert not result.get('failed'), (number, result.get('msg'))
+    assert [x['changed'] for x in r] == [True, True, True, False, True, True, True, True, True, True, False, False,
+                                         False], [(x['changed'], x.get('diff')) for x in r]
+    assert r[2]['diff'] == {'before': {'image': old}, 'after': {'image': new}}
+    assert service_spec(manager, 'pinned')['TaskTemplate']['ContainerSpec']['Image'] == newer
+    # Docker's defaults for the rest of the block: one task at a time, not every task at once (parallelism 0)
+    assert inspect(manager, 'bare')['Spec']['UpdateConfig'] == {
+        'Parallelism': 1, 'FailureAction': 'pause', 'Monitor': 10 ** 9, 'MaxFailureRatio': 0, 'Order': 'start-first'}
+    assert r[5]['tasks']['running'] == 2
+    assert r[8]['diff'] == r[9]['diff'] == {'before': {'args': ['sleep', '3601']}, 'after': {'args': ['sleep', '3600']}}
+    assert r[9]['rolled_back'] is True and r[9]['tasks']['running'] == 1
+    assert service_spec(manager, 'rollme')['TaskTemplate']['ContainerSpec']['Args'] == ['sleep', '3600']
+    for name in ('pinned', 'bare', 'rollme'):
+        remove(ansible, manager, name)
+
+
+def task_ids(manager, name):
+    out = manager.sh("docker service ps -q --filter desired-state=running %s" % name).stdout
+    return set(out.split())
+
+
+def test_waiting_means_converged(ansible, swarm_a):
+    manager = swarm_a[0]
+    paused = {'name': 'pauser', 'image': SERVICE_IMAGE, 'args': ['sleep', '3600'], 'replicas': 2, 'wait_stable': 1,
+              'stop_grace_period': '1s', 'update_config': {'failure_action': 'pause', 'monitor': '2s', 'parallelism': 1}}
+    broken = dict(paused, image='swarmops/missing:4')
+    # a container that crashes a few seconds after it started: with the default stability window (5 s)
+    crasher = {'name': 'crasher', 'image': SERVICE_IMAGE, 'command': ['sh', '-c', 'sleep 2; exit 3'],
+               'stop_grace_period': '1s', 'wait_timeout': 60}
+    porter = dict(QUICK_STOP, name='porter', image=SERVICE_IMAGE, args=HTTPD, replicas=2, publish=['18090:8080'],
+                  update_config={'parallelism': 1, 'delay': '2s', 'monitor': '1s'})
+    r, _run = steps(ansible, manager, [{'args': paused}, {'args': broken}, {'args': crasher}, {'args': porter}])
+    assert not r[0].get('failed') and r[1]['failed'], r[1]
+    assert r[2]['failed'] and r[2]['changed'] and 'non-zero exit (3)' in r[2]['msg'], r[2].get('msg')
+    assert not r[3].get('failed'), r[3].get('msg')
+    deadline = time.time() + 60
+    while (inspect(manager, 'pauser').get('UpdateStatus') or {}).get('State') != 'paused':
+        assert time.time() < deadline, inspect(manager, 'pauser').get('UpdateStatus')
+        time.sleep(1)
+    old_porter_tasks = task_ids(manager, 'porter')
+    r, _run = steps(ansible, manager, [
+        {'args': broken, 'check': True},  # 0 the stored spec matches, but the rollout is paused: not converged
+        {'args': broken},                 # 1 restarts it; the image is still missing, so it pauses again
+        {'args': paused},                 # 2 the good image: a new rollout that completes
+        {'args': paused},                 # 3 unchanged
+        {'args': dict(porter, publish=['18091:8080'])},  # 4 new port: every task is replaced, and waited for
+    ])
+    assert r[0]['changed'] and r[0]['diff'] == {'before': {'update_state': 'paused'},
+                                                'after': {'update_state': 'completed'}}, r[0]
+    assert r[1]['changed'] and r[1]['failed'], r[1]
+    assert not r[2].get('failed') and r[2]['changed'] and r[2]['tasks']['running'] == 2, r[2]
+    assert not r[3]['changed'] and not r[3].get('failed')
+    assert not r[4].get('failed') and r[4]['diff']['after'] == {'publish': [
+        {'published': 18091, 'target': 8080, 'protocol': 'tcp', 'mode': 'ingress'}]}, r[4]
+    running = task_ids(manager, 'porter')
+    assert len(running) == 2 and not running & old_porter_tasks, (running, old_porter_tasks)
+    for name in ('pauser', 'crasher', 'porter'):
+        remove(ansible, manager, name)
+
+
+def test_secret_env_values_never_show(ansible, swarm_a):
+    manager = swarm_a[0]
+    first, second = 'hunter2-%d' % time.time(), 'correct-horse-%d' % time.time()
+    single = dict(QUICK_STOP, name='vault', image=SERVICE_IMAGE, args=['sleep', '3600'], env={'MODE': 'x'},
+                  secret_env={'DB_PASSWORD': '{{ first }}'}, constraints=['node.hostname==%s' % manager.name])
+    item = dict((k, v) for k, v in single.items() if k != 'wait_stable')  # a call option, not a service's
+    bulk = {'services': [dict(item, secret_env={'DB_PASSWORD': '{{ second }}'})], 'wait_stable': 1}
+    r, run = steps(ansible, manager, [
+        {'args': single}, {'args': single},                                  # 0 create, 1 unchanged
+        {'args': dict(single, secret_env={'DB_PASSWORD': '{{ second }}'}), 'check': True},  # 2 predicts a change
+        {'args': bulk}, {'args': bulk},                                      # 3 changed (the list form), 4 unchanged
+        {'args': dict(bulk, services=[dict(bulk['services'][0], env={'MODE': 'y'})])},  # 5 a plain change
+    ], extra_vars={'first': first, 'second': second}, verbosity=3)
+    output = run.stdout + run.stderr
+    assert first not in output and second not in output, 'a secret env value reached ansible output'
+    assert [x['changed'] for x in r] == [True, False, True, True, False, True], [x.get('msg') for x in r]
+    assert r[0]['diff']['after']['secret_env'] == {'DB_PASSWORD': '<new secret value>'}
+    assert r[2]['diff'] == {'before': {'secret_env': {'DB_PASSWORD': '<secret value>'}},
+                            'after': {'secret_env': {'DB_PASSWORD': '<new secret value>'}}}
+    assert r[5]['diff'] == {'before': {'vault': {'env': {'MODE': 'x'}}}, 'after': {'vault': {'env': {'MODE': 'y'}}}}
+    assert 'DB_PASSWORD=********' in r[0]['service']['spec']['TaskTemplate']['ContainerSpec']['Env']
+    stored = service_spec(manager, 'vault')
+    assert 'DB_PASSWORD=%s' % second in stored['TaskTemplate']['ContainerSpec']['Env']  # the engine has the value
+    assert second not in stored['Labels']['swarmops.swarm.secret-env']
+    container = manager.sh('docker ps -q --filter label=com.docker.swarm.service.name=vault').stdout.split()[0]
+    assert manager.sh("docker exec %s sh -c 'echo $DB_PASSWORD'" % container).stdout.strip() == second
+    remove(ansible, manager, 'vault')
+
+
+def test_options_of_newer_engines_on_the_trixie_manager(ansible, swarm_b):
+    manager = swarm_b[0]  # Docker 26.1, API 1.45
+    health = {'name': 'health', 'image': SERVICE_IMAGE, 'args': ['sleep', '3600'], 'stop_grace_period': '1s',
+              'wait_stable': 1, 'healthcheck': {'test': 'true', 'interval': '30s', 'start_period': '20s',
+                                                'start_interval': '1s'}}
+    job = {'name': 'batch', 'image': SERVICE_IMAGE, 'command': ['true'], 'mode': 'replicated-job', 'replicas': 4,
+           'max_concurrent': 2}
+    r, _run = steps(ansible, manager, [
+        {'args': health, 'check': True}, {'args': health}, {'args': health},                       # 0-2
+        {'args': dict(health, healthcheck=dict(health['healthcheck'], start_interval='2s'))},      # 3
+        {'args': job, 'check': True}, {'args': job}, {'args': job}, {'args': job, 'check': True},  # 4-7
+        {'args': dict(job, max_concurrent=1)},                                                     # 8
+        {'args': dict(job, command=['sh', '-c', 'true'], max_concurrent=None)},                    # 9 keeps 1
+        {'args': dict(health, oom_score_adj=100)},                                                 # 10 refused
+    ])
+    assert [x.get('failed', False) for x in r] == [False] * 10 + [True], [x.get('msg') for x in r]
+    assert [x['changed'] for x in r[:10]] == [True, True, False, True, True, True, False, False, True, True]
+    check = {'Test': ['CMD-SHELL', 'true'], 'Interval': 30 * 10 ** 9, 'StartPeriod': 20 * 10 ** 9}
+    assert r[3]['diff'] == {'before': {'healthcheck': dict(check, StartInterval=10 ** 9)},
+                            'after': {'healthcheck': dict(check, StartInterval=2 * 10 ** 9)}}
+    assert service_spec(manager, 'health')['TaskTemplate']['ContainerSpec']['Healthcheck']['StartInterval'] == 2 * 10 ** 9
+    assert r[5]['tasks']['completed'] >= 4 and r[8]['diff'] == {'before': {'max_concurrent': 2},
+                                                                'after': {'max_concurrent': 1}}
+    assert service_spec(manager, 'batch')['Mode'] == {'ReplicatedJob': {'TotalCompletions': 4, 'MaxConcurrent': 1}}
+    assert 'oom_score_adj: needs Engine API 1.46' in r[10]['msg'] and not r[10]['changed']
+    remove(ansible, manager, 'health')
+    remove(ansible, manager, 'batch')

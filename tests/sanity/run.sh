@@ -17,7 +17,8 @@ REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 VENV_BIN="${VENV_BIN:-$REPO_ROOT/.venv/bin}"
 PYTHON_VERSION="${SANITY_PYTHON:-3.11}"
 GET_PIP_CACHE="${HOME}/.ansible/test/cache"
-GET_PIP="$GET_PIP_CACHE/get_pip_24_2.py"   # the name ansible-test 2.19 looks for
+GET_PIP="$GET_PIP_CACHE/get_pip_24_2.py"   # the name ansible-test 2.18 and 2.19 look for
+GET_PIP_OLD="$GET_PIP_CACHE/get_pip_23_1_2.py"   # ansible-test 2.17's
 
 log() { printf '[sanity] %s\n' "$*" >&2; }
 
@@ -66,6 +67,7 @@ args = [a for a in sys.argv[1:] if a not in ("--no-setuptools", "--no-wheel")]
 if args:
     subprocess.check_call([sys.executable, "-m", "pip", "install"] + args, env=env)
 PY
+cp "$GET_PIP.new" "$GET_PIP_OLD"
 mv "$GET_PIP.new" "$GET_PIP"
 
 # --- the run

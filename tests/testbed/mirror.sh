@@ -7,7 +7,9 @@
 source "$(dirname "$0")/lib.sh"
 
 MIRROR_NAME="${MIRROR_NAME:-swarmops-mirror}"
-WWW="$TESTBED_CACHE/mirror/www"
+# The resolved path: every worktree reaches the one shared cache through its own .cache/testbed link, and a
+# label that differed by that link would make each worktree recreate the container under the others' runs.
+WWW="$(cd "$TESTBED_CACHE/mirror/www" 2>/dev/null && pwd -P || echo "$TESTBED_CACHE/mirror/www")"
 
 up() {
   [ -s "$WWW/linux/debian/gpg" ] || { log "no mirror at $WWW (run build-mirror.sh)"; exit 1; }

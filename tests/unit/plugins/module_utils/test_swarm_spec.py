@@ -269,11 +269,34 @@ def test_image_digest_and_defaults(stored_image, wanted, same):
     assert (diff(current, image=wanted) == ({}, {})) is same
 
 
-def test_resolve_image_compares_the_digest():
+@pytest.mark.parametrize('resolve_image', [True, False])
+def test_a_pinned_digest_is_compared_whatever_resolve_image_says(resolve_image):
     fields = ss.validate(params(image='busybox:1.36@sha256:' + 'c' * 64))
     current = stored(TaskTemplate__ContainerSpec__Image='busybox:1.36@sha256:' + 'b' * 64)
-    assert ss.compare(fields, current, {'resolve_image': True})[1]
-    assert ss.compare(fields, current, {'resolve_image': False}) == ({}, {})
+    before, after = ss.compare(fields, current, {'resolve_image': resolve_image})
+    assert before == {'image': 'busybox:1.36@sha256:' + 'b' * 64}
+    assert after == {'image': 'busybox:1.36@sha256:' + 'c' * 64}
+    same = stored(TaskTemplate__ContainerSpec__Image='docker.io/library/busybox:1.36@sha256:' + 'c' * 64)
+    assert ss.compare(fields, same, {'resolve_image': resolve_image}) == ({}, {})
+    unpinned = stored(TaskTemplate__ContainerSpec__Image='busybox:1.36')
+    assert ss.compare(fields, unpinned, {'resolve_image': resolve_image})[1] == after
+
+
+def test_a_digest_without_a_tag_is_not_read_as_latest():
+    digest = 'sha256:' + 'd' * 64
+    assert ss.normalise_image('app@' + digest, keep_digest=True) == 'app@' + digest
+    fields = ss.validate(params(image='app@' + digest))
+    assert ss.compare(fields, stored(TaskTemplate__ContainerSpec__Image='app:latest@sha256:' + 'e' * 64))[1] == \
+        {'image': 'app@' + digest}
+    assert ss.compare(fields, stored(TaskTemplate__ContainerSpec__Image='app@' + digest)) == ({}, {})
+
+
+def test_resolve_image_compares_the_digest_it_resolved():
+    fields = ss.validate(params(image='busybox:1.36'))
+    current = stored(TaskTemplate__ContainerSpec__Image='busybox:1.36@sha256:' + 'b' * 64)
+    resolved = dict(fields, image='busybox:1.36@sha256:' + 'c' * 64)
+    assert ss.compare(resolved, current, {'resolve_image': True})[1] == {'image': resolved['image']}
+    assert ss.compare(fields, current, {'resolve_image': False}) == ({}, {})  # unpinned: the tag is what counts
 
 
 def test_mode_and_replicas():

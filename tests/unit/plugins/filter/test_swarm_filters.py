@@ -1,0 +1,60 @@
+"""The swarm filters as playbooks call them: hostvars in, the plan's decisions out (the rules themselves are
+tested in plugin_utils/test_swarm_plan.py)."""
+
+from ansible_collections.swarmops.swarm.plugins.filter import (
+    swarm_advertise_address, swarm_bootstrap_plan, swarm_changed, swarm_engine_absent, swarm_inventory_check,
+    swarm_managers_check, swarm_node_ready, swarm_remembered_addresses, swarm_rolling_check, swarm_rolling_nodes,
+    swarm_rolling_via, swarm_services_short)
+
+
+def filters(module):
+    return module.FilterModule().filters()
+
+
+def read(state='active', manager=False, node_id=None, nodes=None):
+    swarm = {'local_node_state': state, 'control_available': manager, 'cluster_id': 'c1' if manager else None,
+             'node_id': node_id, 'node_addr': '10.0.0.%s' % (node_id or '0')[-1]}
+    return {'swarm': swarm, 'nodes': nodes or []}
+
+
+NODES = [{'id': 'n1', 'role': 'manager', 'manager_status': 'Leader', 'addr': '10.0.0.1', 'hostname': 'node1'},
+         {'id': 'n2', 'role': 'worker', 'manager_status': None, 'addr': '10.0.0.2', 'hostname': 'node2'}]
+HOSTVARS = {
+    'm1': {'swarm_node_info': read('active', True, 'n1', NODES), 'swarm_node_advertise_addr': '10.0.0.1'},
+    'w1': {'swarm_node_info': read('active', False, 'n2'), 'swarm_node_advertise_addr': '10.0.0.2'},
+    'w2': {'swarm_node_info': read('inactive'), 'swarm_node_advertise_addr': '10.0.0.3'},
+}
+
+
+def test_bootstrap_plan_from_hostvars_distrusts_hosts_that_failed_in_the_run():
+    plan_filter = filters(swarm_bootstrap_plan)['swarm_bootstrap_plan']
+    plan = plan_filter(HOSTVARS, ['m1'], ['w1', 'w2'])
+    assert (plan['action'], plan['manager'], plan['joins']) == ('use', 'm1', {'managers': [], 'workers': ['w2']})
+    plan = plan_filter(HOSTVARS, ['m1'], ['w1', 'w2'], failed=['m1'], groups=['mgrs', 'wrks'])
+    assert plan['action'] == 'fail' and 'm1: failed: failed earlier in this run' in plan['reason']
+
+
+def test_managers_check_from_hostvars():
+    check = filters(swarm_managers_check)['swarm_managers_check']
+    assert check(HOSTVARS, ['m1'], ['w1', 'w2'])['ok']
+    hostvars = dict(HOSTVARS, m2={'swarm_node_info': read('active', True, 'n9', NODES)})
+    demoted = check(hostvars, ['m2'], ['m1', 'w1', 'w2'], groups=['mgrs', 'wrks'])
+    assert not demoted['ok'] and 'm1 is in wrks' in demoted['reason']
+    unread = check({'m1': {'swarm_node_info': {'unreachable': True, 'msg': 'gone'}}}, ['m1'], [])
+    assert not unread['ok'] and 'm1 (unreachable: gone)' in unread['reason']
+
+
+def test_small_filters():
+    assert filters(swarm_engine_absent)['swarm_engine_absent']({'failed': True, 'msg': 'x Connection refused'})
+    assert filters(swarm_advertise_address)['swarm_advertise_address'](
+        {'default_ipv4': {'address': '10.0.0.1'}}, 'h', '') == {'address': '10.0.0.1', 'error': ''}
+    rolling = dict((host, dict(facts, docker_engine_plan={'restart': host != 'w2'})) for host, facts in HOSTVARS.items())
+    assert filters(swarm_rolling_nodes)['swarm_rolling_nodes'](rolling, ['w1', 'w2', 'm1'], ['m1']) == ['m1', 'w1']
+    assert filters(swarm_rolling_via)['swarm_rolling_via'](HOSTVARS, 'm1', ['m1']) == 'm1'
+    assert filters(swarm_rolling_check)['swarm_rolling_check'](HOSTVARS['m1']['swarm_node_info'], 'n2', 'w1')['ok']
+    assert filters(swarm_services_short)['swarm_services_short']({'services': []}) == []
+    assert not filters(swarm_node_ready)['swarm_node_ready']({'nodes': NODES}, 'n2')  # no status: not Ready
+    assert filters(swarm_changed)['swarm_changed']({'a': {'r': {'changed': True}}}, ['a'], ['r'])
+    assert filters(swarm_inventory_check)['swarm_inventory_check']({'m': ['a']}, 'm', 'w', [])['ok']
+    assert filters(swarm_remembered_addresses)['swarm_remembered_addresses'](
+        HOSTVARS, ['gone'], ['m1']) == {'gone': ''}

@@ -1,0 +1,46 @@
+"""swarm_service's converger: which changes make Docker replace the running tasks (plugins/module_utils/swarm_service.py).
+
+The waiting itself runs against real engines (tests/integration/test_swarm_service.py).
+"""
+
+import copy
+
+from ansible_collections.swarmops.swarm.plugins.module_utils import swarm_service as sv
+
+SPEC = {'Name': 'web', 'Labels': {},
+        'TaskTemplate': {'ContainerSpec': {'Image': 'busybox', 'Args': ['sleep', '1']}, 'ForceUpdate': 0,
+                         'Runtime': 'container', 'Placement': {'Constraints': ['node.role==worker']}},
+        'Mode': {'Replicated': {'Replicas': 2}},
+        'EndpointSpec': {'Mode': 'vip', 'Ports': [{'Protocol': 'tcp', 'TargetPort': 80, 'PublishedPort': 8080,
+                                                   'PublishMode': 'ingress'}]}}
+
+
+def changed(change):
+    """A copy of SPEC that CHANGE (a function of the copy) altered."""
+    spec = copy.deepcopy(SPEC)
+    change(spec)
+    return spec
+
+
+def test_a_new_template_replaces_the_tasks():
+    assert sv.rollout_expected(SPEC, changed(lambda s: s['TaskTemplate']['ContainerSpec'].update(Image='busybox:2')))
+    assert sv.rollout_expected(SPEC, changed(lambda s: s['TaskTemplate'].update(ForceUpdate=1)))
+
+
+def test_new_ports_or_endpoint_mode_replace_the_tasks_too():
+    ports = [{'Protocol': 'tcp', 'TargetPort': 80, 'PublishedPort': 8081, 'PublishMode': 'ingress'}]
+    assert sv.rollout_expected(SPEC, changed(lambda s: s['EndpointSpec'].update(Ports=ports)))
+    assert sv.rollout_expected(SPEC, changed(lambda s: s['EndpointSpec'].update(Mode='dnsrr')))
+
+
+def test_what_leaves_the_tasks_running():
+    assert not sv.rollout_expected(SPEC, changed(lambda s: s.update(Mode={'Replicated': {'Replicas': 5}})))
+    assert not sv.rollout_expected(SPEC, changed(lambda s: s.update(Labels={'team': 'a'})))
+    assert not sv.rollout_expected(SPEC, changed(lambda s: s.update(UpdateConfig={'Parallelism': 2})))
+    # the orchestrator keeps a task whose node still matches a changed placement
+    assert not sv.rollout_expected(SPEC, changed(lambda s: s['TaskTemplate'].update(Placement={'Constraints': []})))
+
+
+def test_a_tasks_spec_is_compared_without_runtime_and_placement():
+    task_spec = {'ContainerSpec': {'Args': ['sleep', '1'], 'Image': 'busybox'}, 'ForceUpdate': 0}
+    assert sv.template_key(task_spec) == sv.template_key(SPEC['TaskTemplate'])
