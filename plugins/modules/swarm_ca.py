@@ -112,7 +112,7 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.swarmops.swarm.plugins.module_utils.engine import (
+from ansible_collections.swarmops.swarm.plugins.module_utils._engine import (
     ENGINE_ARGUMENT_SPEC, EngineClient, EngineError)
 from ansible_collections.swarmops.swarm.plugins.module_utils.swarm_cluster import describe_state, redact
 from ansible_collections.swarmops.swarm.plugins.module_utils._swarm_certs import (

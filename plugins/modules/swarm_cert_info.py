@@ -94,7 +94,7 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.swarmops.swarm.plugins.module_utils.engine import (
+from ansible_collections.swarmops.swarm.plugins.module_utils._engine import (
     ENGINE_ARGUMENT_SPEC, EngineClient, EngineError)
 from ansible_collections.swarmops.swarm.plugins.module_utils.swarm_cluster import redact
 from ansible_collections.swarmops.swarm.plugins.module_utils._swarm_certs import CertificateError, certificate_report
