@@ -29,7 +29,7 @@ description:
   - Before a promotion the module connects from the manager it runs on to the node's management port (2377/tcp).
     A worker does not listen there yet, so a refused connection is fine; a connection that times out or is
     rejected by a firewall means the new manager could not join the raft, and the promotion is refused before
-    anything changes (in check mode it is a warning: a firewall task earlier in the same run may open the port).
+    anything changes (in check mode it is a warning - a firewall task earlier in the same run may open the port).
 author:
   - swarmops.swarm contributors (@swarmops)
 extends_documentation_fragment:

@@ -5,15 +5,12 @@
 
 - node_entries: the inventory's per-host node state as one swarm_node ``nodes`` list.
 - removal_plan: what playbooks/remove_node.yml does for ``-e node=NAME``, and through which manager.
-- owned_ufw_rules: the ufw rules the firewall role wrote (reset removes them).
 Unit-tested in tests/unit/plugins/plugin_utils/test_node_lifecycle.py.
 """
 
 from __future__ import (absolute_import, division, print_function)
 
 __metaclass__ = type
-
-import binascii
 
 from ansible_collections.swarmops.swarm.plugins.module_utils._swarm_nodes import AVAILABILITIES, LABELS_STATES
 
@@ -188,32 +185,3 @@ def removal_plan(name, reports, inventory, preferred=None, force=False):
         _describe(target), ', demote (quorum checked)' if plan['is_manager'] else '',
         'make it leave, ' if plan['leave'] else '', ' (forced)' if plan['force'] else ''))
     return plan
-
-
-# ---- reset ----------------------------------------------------------------------------------------
-
-def owned_ufw_rules(tuples, owner='swarmops', keep_prefixes=('swarmops: ssh',)):
-    """The rules of ufw's user.rules tuples whose comment starts with OWNER, except those starting with one of
-    KEEP_PREFIXES (the SSH rule: ufw stays on with default deny, so removing it would lock the operator out).
-    Each as {'proto', 'port' ('any' for a protocol rule), 'src', 'comment', 'argv' (the ufw command deleting it)}."""
-    out = []
-    for line in tuples or []:
-        fields = line.split()
-        # ### tuple ### allow PROTO DPORT DST SPORT SRC in comment=HEX
-        if len(fields) != 11 or fields[3] != 'allow' or not fields[10].startswith('comment='):
-            continue
-        try:
-            comment = binascii.unhexlify(fields[10][len('comment='):]).decode('utf-8')
-        except (binascii.Error, ValueError):
-            continue
-        if not comment.startswith(owner) or any(comment.startswith(p) for p in keep_prefixes):
-            continue
-        rule = {'proto': fields[4], 'port': fields[5], 'src': 'any' if fields[8] in ('0.0.0.0/0', '::/0') else fields[8],
-                'comment': comment}
-        # the ufw command that deletes it (ufw matches a rule by its specification, not by its comment)
-        rule['argv'] = ['ufw', 'delete', 'allow', 'in', 'proto', rule['proto'], 'from', rule['src'], 'to', 'any']
-        if rule['port'] != 'any':
-            rule['argv'] += ['port', rule['port']]
-        if rule not in out:
-            out.append(rule)
-    return out

@@ -172,7 +172,13 @@ class Lab(object):
                          'swarm_workers': {'hosts': hosts(self.workers)}},
             'vars': dict({'ansible_connection': 'community.docker.docker',
                           'ansible_python_interpreter': '/usr/bin/python3',
-                          'swarm_unlock_key_file': str(KEY_FILE)}, **self.group_vars)}}
+                          'swarm_unlock_key_file': str(KEY_FILE),
+                          # The Docker connection has no SSH port of its own: name sshd's, so the firewall role
+                          # writes an SSH rule (which reset.yml must keep), and a published port restricted to
+                          # the lab (its DOCKER-USER chain, which reset.yml must remove).
+                          'firewall_ssh_ports': [22],
+                          'firewall_published_ports': [{'port': 8080, 'sources': [SUBNET],
+                                                        'comment': 'web'}]}, **self.group_vars)}}
         (INVENTORY / 'hosts.yml').write_text(json.dumps(inventory, indent=2))
 
     def set_host_vars(self, host, **values):
@@ -217,20 +223,20 @@ class Lab(object):
         return self.playbook('site.yml', *args, **kwargs)
 
     def module(self, host, module, args, check=False):
-        """One module call on HOST (ad hoc, JSON result). No secrets: only for modules that return none."""
-        argv = ['ansible', '-i', str(INVENTORY), host, '-m', module, '-a', json.dumps(args)]
+        """One module call on HOST (ad hoc, its JSON result from ansible-core's tree callback). No secrets: only
+        for modules that return none."""
+        tree = WORK / 'tree'
+        shutil.rmtree(str(tree), ignore_errors=True)
+        argv = ['ansible', '-i', str(INVENTORY), host, '-m', module, '-a', json.dumps(args), '--tree', str(tree)]
         if check:
             argv.append('--check')
-        run_env = env()
-        run_env.update({'ANSIBLE_LOAD_CALLBACK_PLUGINS': '1', 'ANSIBLE_STDOUT_CALLBACK': 'ansible.posix.json',
-                        'ANSIBLE_CALLBACKS_ENABLED': 'ansible.posix.json'})
-        proc = subprocess.run(argv, capture_output=True, text=True, env=run_env, cwd=str(REPO_ROOT), timeout=600,
+        proc = subprocess.run(argv, capture_output=True, text=True, env=env(), cwd=str(REPO_ROOT), timeout=600,
                               check=False)
         for pattern in SECRET_PATTERNS:
             assert not pattern.search(proc.stdout + proc.stderr), 'a swarm secret reached the output'
         try:
-            return json.loads(proc.stdout)['plays'][0]['tasks'][0]['hosts'][host]
-        except (ValueError, KeyError, IndexError):
+            return json.loads((tree / host).read_text())
+        except (OSError, ValueError):
             raise AssertionError('no JSON from %s on %s: %s %s' % (module, host, scrub(proc.stdout)[-3000:],
                                                                    scrub(proc.stderr)[-2000:]))
 

@@ -10,6 +10,9 @@ import json
 from conftest import KEY_FILE, VAULT_PASSWORD_FILE, env, sh, wait_until
 
 NODES = 'tests/lifecycle/playbooks/nodes.yml'
+PUBLISHED_CHAIN = 'SWARMOPS-PUBLISHED'
+PUBLISHED_UNIT = '/etc/systemd/system/swarmops-docker-user.service'
+PUBLISHED_SCRIPT = '/usr/local/sbin/swarmops-docker-user'
 UNLOCK = 'tests/lifecycle/playbooks/unlock.yml'
 
 
@@ -221,6 +224,11 @@ def test_reset_refuses_without_the_name_then_tears_down_and_site_builds_a_fresh_
     lab.playbook('playbooks/reset.yml', '-e', 'confirm_reset=prod').refused('-e confirm_reset=lifecycle')
     assert fingerprint(lab) == before
     cluster = lab.api('manager1', '/swarm')['ID']
+    # what the firewall role wrote besides its ufw rules: the published port's DOCKER-USER chain and its unit
+    for host in lab.managers + lab.workers:
+        assert lab.exec(host, 'iptables -w -S %s' % PUBLISHED_CHAIN, check=False).returncode == 0, host
+        assert lab.exec(host, 'test -f %s' % PUBLISHED_UNIT, check=False).returncode == 0, host
+        assert '8080/tcp' in lab.ufw(host), host
     # the engine of one node is purged too
     lab.set_host_vars('worker2', swarm_reset_purge_engine=True)
     confirm = ('-e', 'confirm_reset=lifecycle')
@@ -232,8 +240,13 @@ def test_reset_refuses_without_the_name_then_tears_down_and_site_builds_a_fresh_
             assert lab.swarm_state(host)['LocalNodeState'] == 'inactive', host
             assert lab.exec(host, 'docker ps -q').stdout.strip() == '', host
         rules = lab.ufw(host)
-        assert '2377' not in rules and '7946' not in rules and '4789' not in rules, rules
-        assert '22/tcp' in rules, rules  # the operator keeps SSH
+        assert '2377' not in rules and '7946' not in rules and '4789' not in rules and '8080' not in rules, rules
+        assert '22/tcp' in rules and 'Status: active' in rules, rules  # the operator keeps SSH
+        assert lab.exec(host, 'iptables -w -S %s' % PUBLISHED_CHAIN, check=False).returncode != 0, host
+        assert 'SWARMOPS' not in lab.exec(host, 'iptables -w -S', check=False).stdout, host
+        left = lab.exec(host, 'for f in %s %s /etc/swarmops/firewall; do test -e $f && echo $f; done; true'
+                        % (PUBLISHED_UNIT, PUBLISHED_SCRIPT)).stdout.split()
+        assert left == [], (host, left)
     packages = lab.exec('worker2', 'dpkg-query -W -f "${Package} ${Status}\\n" docker-ce containerd.io 2>&1 || true').stdout
     assert 'install ok installed' not in packages, packages
     for directory in ('/var/lib/docker', '/etc/apt/sources.list.d', '/etc/apt/keyrings'):

@@ -19,7 +19,7 @@ KEEP = os.environ.get('ROLLING_KEEP') == '1'
 
 class RollingCluster(harness.Cluster):
     network, subnet, artifacts, inventories = ('swarmops-roll', '10.213.110.0/24', ARTIFACTS,
-                                                Path(__file__).parent / 'inventories')
+                                               Path(__file__).parent / 'inventories')
 
 
 @pytest.fixture(scope='session')

@@ -466,4 +466,3 @@ def test_plan_then_apply_restarts_exactly_when_the_plan_says_and_keeps_proxy_cre
     assert SECRET not in node_output(TRIXIE, 'cat /etc/systemd/system/docker.service.d/swarmops.conf')
     # The engine is back and still has the image loaded before the downgrade.
     assert 'swarmops/busybox' in node_output(TRIXIE, "docker images --format '{{.Repository}}'")
-

@@ -368,7 +368,7 @@ def test_damaged_files_are_refused_with_a_reason_never_a_traceback():
     import random
     rng = random.Random(20261130)
     seeds = [case.data for case in CASES if case.data]
-    for _ in range(3000):
+    for _round in range(3000):
         data = bytearray(rng.choice(seeds))
         for _change in range(rng.randint(1, 4)):
             pos = rng.randrange(len(data)) if data else 0

@@ -1,6 +1,5 @@
 """Day-2 decisions on the controller: inventory node state as swarm_node entries, the removal plan, owned ufw rules."""
 
-import binascii
 
 import pytest
 
@@ -122,29 +121,6 @@ def test_no_live_manager_or_no_name_is_refused():
     reports['m1']['has_quorum'] = False
     assert 'no manager of a swarm with quorum' in nl.removal_plan('w1', reports, inventory, 'm1')['reason']
     assert nl.removal_plan('', reports, inventory)['action'] == 'fail'
-
-
-# ---- owned ufw rules -----------------------------------------------------------------------------
-
-def tuple_line(proto, port, src, comment):
-    return '### tuple ### allow %s %s 0.0.0.0/0 any %s in comment=%s' % (
-        proto, port, src, binascii.hexlify(comment.encode()).decode())
-
-
-def test_owned_ufw_rules_are_the_commented_ones_except_ssh():
-    tuples = [tuple_line('tcp', '2377', '10.0.0.1', 'swarmops: swarm cluster management (2377/tcp)'),
-              tuple_line('esp', 'any', '10.0.0.2', 'swarmops: swarm encrypted overlay (ESP, IP protocol 50)'),
-              tuple_line('tcp', '22', '0.0.0.0/0', 'swarmops: ssh (22/tcp, keeps the operator connected)'),
-              tuple_line('tcp', '443', '0.0.0.0/0', 'web server (someone else)'),
-              '### tuple ### allow tcp 80 0.0.0.0/0 any 0.0.0.0/0 in',
-              tuple_line('tcp', '8080', '0.0.0.0/0', 'swarmops: published port 8080/tcp')]
-    rules = nl.owned_ufw_rules(tuples)
-    assert [(r['proto'], r['port'], r['src']) for r in rules] == [
-        ('tcp', '2377', '10.0.0.1'), ('esp', 'any', '10.0.0.2'), ('tcp', '8080', 'any')]
-    assert len(nl.owned_ufw_rules(tuples, keep_prefixes=())) == 4
-    assert rules[0]['argv'] == ['ufw', 'delete', 'allow', 'in', 'proto', 'tcp', 'from', '10.0.0.1', 'to', 'any',
-                                'port', '2377']
-    assert rules[1]['argv'] == ['ufw', 'delete', 'allow', 'in', 'proto', 'esp', 'from', '10.0.0.2', 'to', 'any']
 
 
 def test_outside_inventory_matches_hostnames_and_addresses():
