@@ -235,10 +235,14 @@ class Lab(object):
         for pattern in SECRET_PATTERNS:
             assert not pattern.search(proc.stdout + proc.stderr), 'a swarm secret reached the output'
         try:
-            return json.loads((tree / host).read_text())
+            result = json.loads((tree / host).read_text())
         except (OSError, ValueError):
             raise AssertionError('no JSON from %s on %s: %s %s' % (module, host, scrub(proc.stdout)[-3000:],
                                                                    scrub(proc.stderr)[-2000:]))
+        # the tree callback keeps the module's own result, without the failed flag: the exit status says it
+        if proc.returncode != 0:
+            result['failed'] = True
+        return result
 
     # ---- the swarm, as the engines see it ---------------------------------------------------------
     def api(self, host, path, check=True):
