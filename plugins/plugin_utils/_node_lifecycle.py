@@ -4,6 +4,8 @@
 """Controller-side decisions of the day-2 roles and playbooks, from what swarm_info reported.
 
 - node_entries: the inventory's per-host node state as one swarm_node ``nodes`` list.
+- converge_plan: whether site.yml's node step must call swarm_node at all, from the reads the run already has,
+  and the swarm's nodes that no inventory host stands for.
 - removal_plan: what playbooks/remove_node.yml does for ``-e node=NAME``, and through which manager.
 Unit-tested in tests/unit/plugins/plugin_utils/test_node_lifecycle.py.
 """
@@ -12,7 +14,9 @@ from __future__ import (absolute_import, division, print_function)
 
 __metaclass__ = type
 
-from ansible_collections.swarmops.swarm.plugins.module_utils._swarm_nodes import AVAILABILITIES, LABELS_STATES
+from ansible_collections.swarmops.swarm.plugins.module_utils._swarm_nodes import (
+    AVAILABILITIES, LABELS_STATES, stale_entries, wanted_spec,
+)
 
 
 class LifecycleError(ValueError):
@@ -86,6 +90,50 @@ def outside_inventory(unlisted, known_names):
     The others are inventory hosts that did not take part in this run (unreachable, or outside --limit)."""
     known = set(str(n) for n in known_names if n)
     return [n for n in unlisted or [] if n.get('hostname') not in known and n.get('addr') not in known]
+
+
+def engine_node(summary):
+    """A node as swarm_info summarises it, in the Engine's shape the module's own planning functions read."""
+    return {'ID': summary.get('id'),
+            'Spec': {'Role': summary.get('role'), 'Availability': summary.get('availability'),
+                     'Labels': dict(summary.get('labels') or {})},
+            'Description': {'Hostname': summary.get('hostname')},
+            'Status': {'State': summary.get('status'), 'Addr': summary.get('addr')},
+            'ManagerStatus': {'Reachability': summary['manager_status']} if summary.get('manager_status') else None}
+
+
+def converge_plan(hosts, managers, reports, settings, node_list, known_names, prune_stale=True):
+    """What site.yml's node step does, decided from reads the run already made (no read of its own).
+
+    HOSTS, MANAGERS, REPORTS, SETTINGS: as for node_entries (REPORTS: each host's latest own swarm_info).
+    NODE_LIST: the leading manager's node list as read before this run's changes (swarm_info summaries; empty
+    for a swarm formed in this run). KNOWN_NAMES: names and addresses of every inventory host.
+    Returns {'entries', 'skipped', 'changes' (one line each), 'act' (swarm_node must be called), 'outside'
+    (nodes no inventory host stands for)}. An entry whose node is not in NODE_LIST (it joined in this run)
+    counts as a change: swarm_node reads the swarm as it is now and decides.
+    """
+    entries, skipped = node_entries(hosts, managers, reports, settings)
+    nodes = [engine_node(n) for n in node_list or []]
+    by_id = dict((n['ID'], n) for n in nodes)
+    changes = []
+    for entry in entries:
+        node = by_id.get(entry['id'])
+        if node is None:
+            changes.append('%s: not in the node list read before this run (joined in it)' % entry['id'])
+            continue
+        _spec, differences, before, after = wanted_spec(node, entry)
+        for field in differences:
+            changes.append('%s: %s %s -> %s' % (node['Description']['Hostname'], field, before[field], after[field]))
+    stale = stale_entries(nodes) if prune_stale else []
+    changes += ['%s (%s): stale Down entry of a host that joined again' % (n['Description']['Hostname'], n['ID'])
+                for n in stale]
+    stale_ids = set(n['ID'] for n in stale)
+    own_ids = set(entry['id'] for entry in entries)
+    for report in (reports or {}).values():
+        own_ids.add(_report_swarm(report).get('node_id'))
+    others = [n for n in node_list or [] if n.get('id') not in own_ids and n.get('id') not in stale_ids]
+    return {'entries': entries, 'skipped': skipped, 'changes': changes, 'act': bool(changes),
+            'outside': outside_inventory(others, known_names)}
 
 
 # ---- removing a node -----------------------------------------------------------------------------

@@ -47,11 +47,53 @@ def test_site_builds_the_lab(lab):
     wait_until(lambda: sum(lab.running_tasks('web').values()) == 2, 180, 'web running')
 
 
-def test_labels_then_placement_by_label(lab):
+def test_site_converges_labels_and_availability_in_one_call_and_reports_nodes_outside_the_inventory(lab):
     lab.exec('manager1', 'docker node update --label-add owner=ops lc-worker2')
     lab.set_host_vars('worker2', swarm_node_labels={'zone': 'b'})
     lab.set_host_vars('worker1', swarm_node_labels={'zone': 'a', 'disk': 'ssd'})
-    check_then_apply(lab, NODES)
+    lab.set_host_vars('worker3', swarm_node_availability='pause')
+    before = fingerprint(lab)
+    check = lab.site(check=True, label='site-labels').changed_some()
+    assert fingerprint(lab) == before, '--check changed the swarm'
+    assert "lc-worker1: labels {} -> {'zone': 'a', 'disk': 'ssd'}" in check.stdout, check.describe()
+    assert 'lc-worker3: availability active -> pause' in check.stdout, check.describe()
+    run = lab.site(label='site-labels').changed_some()
+    assert run.stdout.count('TASK [swarmops.swarm.swarm_nodes : Converge every node') == 1
+    assert spec_of(lab, 'worker2')['Labels'] == {'zone': 'b', 'owner': 'ops'}  # merge: the hand-set label stays
+    assert spec_of(lab, 'worker1')['Labels'] == {'zone': 'a', 'disk': 'ssd'}
+    assert spec_of(lab, 'worker3')['Availability'] == 'pause'
+    # the re-run is cheap: no read and no call of the node step
+    again = lab.site(label='site-again').ok(changed=0)
+    assert 'Read the node ID of a host' not in _ran(again) and 'Converge every node' not in _ran(again)
+    # a node that is in the swarm but not in the inventory is reported, and left alone (the firewall of the
+    # others shuts it out: that is the run's only change)
+    lab.set_groups(['manager1'], ['worker1', 'worker2'])
+    try:
+        report = lab.site(label='site-outside').ok()
+        assert 'WARNING: 1 node(s) of the swarm are not in the inventory: lc-worker3' in report.stdout, \
+            report.describe()
+        assert [n['Spec']['Availability'] for n in lab.node('worker3')] == ['pause']
+    finally:
+        lab.set_groups(['manager1'], ['worker1', 'worker2', 'worker3'])
+    lab.set_host_vars('worker3', swarm_node_availability='active')
+    lab.site(label='site-active').changed_some()
+    assert spec_of(lab, 'worker3')['Availability'] == 'active'
+    wait_until(lambda: [n['Status']['State'] for n in lab.node('worker3')] == ['ready'], 120, 'worker3 ready')
+
+
+def _ran(run):
+    """The task headers of tasks that did something (ok or changed) on some host."""
+    out, header = [], None
+    for line in run.stdout.splitlines():
+        if line.startswith('TASK ['):
+            header = line
+        elif header and (line.startswith('ok: ') or line.startswith('changed: ')):
+            out.append(header)
+            header = None
+    return '\n'.join(out)
+
+
+def test_labels_then_placement_by_label(lab):
     # merge (the default): the label set by hand stays
     assert spec_of(lab, 'worker2')['Labels'] == {'zone': 'b', 'owner': 'ops'}
     assert spec_of(lab, 'worker1')['Labels'] == {'zone': 'a', 'disk': 'ssd'}

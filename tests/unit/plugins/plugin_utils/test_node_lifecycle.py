@@ -1,5 +1,5 @@
-"""Day-2 decisions on the controller: inventory node state as swarm_node entries, the removal plan, owned ufw rules."""
-
+"""Day-2 decisions on the controller: inventory node state as swarm_node entries (and whether site.yml must call
+swarm_node at all), the removal plan."""
 
 import pytest
 
@@ -56,6 +56,56 @@ def cluster(managers=1, extra=()):
     reports.update(w1=own('ID-W1'), w2=own('ID-W2'))
     inventory = dict((h, 'lc-' + h) for h in reports)
     return reports, inventory
+
+
+# ---- site.yml's node step: a call only when something differs ------------------------------------
+
+def listed(node_id, hostname, role='worker', availability='active', labels=None, status='ready', addr=None,
+           manager_status=None):
+    return {'id': node_id, 'hostname': hostname, 'role': role, 'availability': availability, 'labels': labels or {},
+            'status': status, 'addr': addr or '10.0.0.%s' % node_id[-1], 'manager_status': manager_status}
+
+
+LISTED = [listed('ID-1', 'm1', role='manager', manager_status='Leader'), listed('ID-2', 'w1', labels={'own': 'x'}),
+          listed('ID-3', 'w2', availability='drain')]
+REPORTS = {'m1': own('ID-1', manager=True), 'w1': own('ID-2'), 'w2': own('ID-3')}
+KNOWN = ['m1', 'w1', 'w2']
+
+
+def test_an_unchanged_cluster_needs_no_call():
+    settings = {'w1': {'labels': {'own': 'x'}}, 'w2': {'availability': 'drain'},
+                'm1': {'labels': {}, 'labels_state': 'merge'}}
+    plan = nl.converge_plan(['m1', 'w1', 'w2'], ['m1'], REPORTS, settings, LISTED, KNOWN)
+    assert plan['act'] is False and plan['changes'] == [] and plan['outside'] == []
+    assert [e['id'] for e in plan['entries']] == ['ID-1', 'ID-2', 'ID-3']
+
+
+@pytest.mark.parametrize('settings, line', [
+    ({'w1': {'labels': {'zone': 'a'}}}, "w1: labels {'own': 'x'} -> {'own': 'x', 'zone': 'a'}"),
+    ({'w1': {'labels': {}, 'labels_state': 'replace'}}, "w1: labels {'own': 'x'} -> {}"),
+    ({'w2': {'availability': 'active'}}, 'w2: availability drain -> active'),
+])
+def test_a_label_or_availability_that_differs_is_a_change(settings, line):
+    plan = nl.converge_plan(['m1', 'w1', 'w2'], ['m1'], REPORTS, settings, LISTED, KNOWN)
+    assert plan['act'] is True and plan['changes'] == [line]
+
+
+def test_a_role_change_a_node_joined_in_this_run_and_a_stale_entry_are_changes():
+    reports = dict(REPORTS, w3=own('ID-4'))
+    plan = nl.converge_plan(['m1', 'w1', 'w2', 'w3'], ['m1', 'w1'], reports, {}, LISTED, KNOWN + ['w3'])
+    assert plan['changes'] == ['w1: role worker -> manager',
+                               'ID-4: not in the node list read before this run (joined in it)']
+    stale = LISTED + [listed('ID-9', 'w2', status='down', addr='10.0.0.3')]
+    plan = nl.converge_plan(['m1', 'w1', 'w2'], ['m1'], REPORTS, {}, stale, KNOWN)
+    assert plan['changes'] == ['w2 (ID-9): stale Down entry of a host that joined again'] and plan['outside'] == []
+    assert nl.converge_plan(['m1', 'w1', 'w2'], ['m1'], REPORTS, {}, stale, KNOWN, prune_stale=False)['act'] is False
+
+
+def test_nodes_no_inventory_host_stands_for_are_reported_and_hosts_outside_the_play_are_not():
+    extra = LISTED + [listed('ID-7', 'old-worker', status='down', addr='10.0.0.77')]
+    # w2 is outside the play (--limit): its own read still says which node it is
+    plan = nl.converge_plan(['m1', 'w1'], ['m1'], REPORTS, {}, extra, KNOWN)
+    assert [n['id'] for n in plan['outside']] == ['ID-7'] and plan['act'] is False
 
 
 def test_remove_a_worker_by_inventory_name_through_the_leading_manager():
