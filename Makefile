@@ -50,7 +50,7 @@ registry: images ## the test bed's private registry (TLS, htpasswd) with the ser
 	bash $(TESTBED)/registry.sh up
 
 # ---- tests ----------------------------------------------------------------------------------
-.PHONY: test test-fast unit lint sanity aws core-matrix integration integration-cluster integration-service integration-targets faults firewall-ssh objects rolling molecule $(addprefix molecule-,$(SCENARIOS)) distribution registry
+.PHONY: test test-fast unit lint sanity aws core-matrix integration integration-cluster integration-service integration-targets faults firewall-ssh objects rolling lifecycle molecule $(addprefix molecule-,$(SCENARIOS)) distribution registry
 unit: venv ## unit tests of the pure logic (spec normalisation, diffs, argument checks)
 	$(BIN)/pytest -q tests/unit tests/meta
 
@@ -109,6 +109,9 @@ faults: testbed ## broken clusters healed (or refused) by a re-run, bad input, s
 
 rolling: testbed ## engine changes rolled over three managers one at a time, the swarm up throughout
 	$(BIN)/pytest -q tests/rolling
+
+lifecycle: testbed ## day 2 on one lab: labels, drain, promote/demote, remove, autolock key, rotations, reset
+	$(BIN)/pytest -q tests/lifecycle
 
 objects: testbed registry ## networks, secrets, configs, stacks and the private registry on a three-node swarm
 	$(BIN)/pytest -q tests/objects

@@ -39,26 +39,27 @@ def test_roles_availability_labels_and_quorum(ansible, trio):
         step(drain),                                             # 5 drains and labels
         step(drain),                                             # 6 unchanged
         step({'node': n3.name, 'role': 'manager'}),              # 7 three managers
-        step({'node': n3.name, 'role': 'worker'}),               # 8 3 -> 2: keeps the quorum of 2
-        step({'node': n2.name, 'role': 'worker'}, check=True),   # 9 2 -> 1: refused, in check mode too
-        step({'node': n2.name, 'role': 'worker'}),               # 10 refused
-        step({'node': 'no-such-node', 'state': 'absent'}),       # 11 nothing to remove
-        step({'node': n2.name, 'state': 'absent'}),              # 12 a manager is not removed
+        step({'node': n3.name, 'role': 'worker'}),               # 8 3 -> 2
+        step({'node': n2.name, 'role': 'worker'}),               # 9 2 -> 1, both answering: the quorum holds
+        step({'node': n1.name, 'role': 'worker'}, check=True),   # 10 the last manager: refused, in check mode too
+        step({'node': n1.name, 'role': 'worker'}),               # 11 refused
+        step({'node': 'no-such-node', 'state': 'absent'}),       # 12 nothing to remove
+        step({'node': n1.name, 'state': 'absent'}),              # 13 a manager is not removed
     ])
     r = [x[n1.name] for x in r]
-    for number in list(range(0, 9)) + [11]:
+    for number in list(range(0, 10)) + [12]:
         assert not r[number].get('failed'), (number, r[number].get('msg'))
-    assert [x['changed'] for x in r[:9]] == [True, True, False, False, True, True, False, True, True]
+    assert [x['changed'] for x in r[:10]] == [True, True, False, False, True, True, False, True, True, True]
     assert r[1]['diff'] == {'before': {'role': 'worker'}, 'after': {'role': 'manager'}}
     assert r[1]['node']['manager_status'] == 'Reachable' and r[1]['node']['hostname'] == n2.name
     assert r[5]['diff'] == {'before': {'availability': 'active', 'labels': {}},
                             'after': {'availability': 'drain', 'labels': {'zone': 'a'}}}
     assert r[8]['node']['manager_status'] is None and r[8]['node']['role'] == 'worker'
-    for refused in (r[9], r[10]):
-        assert refused['failed'] and 'refusing to demote' in refused['msg'] and 'quorum is 2' in refused['msg']
-    assert not r[11]['changed'] and r[11]['node'] is None
-    assert r[12]['failed'] and 'demote it first' in r[12]['msg']
-    assert n2.api_swarm()['ControlAvailable'] is True  # the refusal changed nothing
+    for refused in (r[10], r[11]):
+        assert refused['failed'] and 'refusing to demote' in refused['msg'] and 'last manager' in refused['msg']
+    assert not r[12]['changed'] and r[12]['node'] is None
+    assert r[13]['failed'] and 'demote it first' in r[13]['msg']
+    assert n1.api_swarm()['ControlAvailable'] is True  # the refusal changed nothing
     listed = dict((n['Description']['Hostname'], n) for n in n1.engine('GET', '/nodes'))
     assert listed[n3.name]['Spec']['Availability'] == 'drain' and listed[n3.name]['Spec']['Labels'] == {'zone': 'a'}
 
