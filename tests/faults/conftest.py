@@ -35,7 +35,10 @@ SUBNET_BASE = '10.213.70'
 SECRET_PATTERNS = (re.compile(r'SWMTKN-[0-9]+-[0-9a-zA-Z]{20,}'), re.compile(r'SWMKEY-[0-9]+-[0-9A-Za-z+/=_-]{10,}'))
 RECAP_LINE = re.compile(r'^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)'
                         r'\s+skipped=(\d+)\s+rescued=(\d+)\s+ignored=(\d+)', re.M)
-FATAL_LINE = re.compile(r'^fatal: \[([^\]]+)\]: (FAILED|UNREACHABLE)! => (.*)$', re.M)
+# The result after "=>" is one line of JSON, or several when Ansible pretty-prints it (-vvv, or a task such as
+# an assert without quiet that asks for verbose output): it is decoded from there, whatever its layout.
+FATAL_START = re.compile(r'^fatal: \[([^\]]+)\]: (FAILED|UNREACHABLE)! => ', re.M)
+RESULT_DECODER = json.JSONDecoder()
 
 
 def scrub(text):
@@ -129,11 +132,11 @@ class Run(object):
                                             'ignored'), map(int, m.groups()[1:])))
                       for m in RECAP_LINE.finditer(self.stdout)}
         self.fatal = {}
-        for match in FATAL_LINE.finditer(self.stdout):
+        for match in FATAL_START.finditer(self.stdout):
             try:
-                result = json.loads(match.group(3))
+                result = RESULT_DECODER.raw_decode(self.stdout, match.end())[0]
             except ValueError:
-                result = {'msg': match.group(3)}
+                result = {'msg': self.stdout[match.end():].split('\n', 1)[0]}
             self.fatal.setdefault(match.group(1), []).append(result)
 
     @property
