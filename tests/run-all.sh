@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.." || exit 1
 # Steps are make targets. Overridable for tests of this script (tests/meta/test_run_all.py).
 serial_steps="${SWARMOPS_TEST_SERIAL:-testbed unit lint sanity aws}"
 # Lanes are separated by '|'.
-lanes="${SWARMOPS_TEST_LANES:-faults integration-cluster integration-targets core-matrix | integration-service molecule-ha molecule-docker objects distribution | lifecycle rolling firewall-ssh molecule-default}"
+lanes="${SWARMOPS_TEST_LANES:-faults integration-cluster integration-targets core-matrix | integration-service molecule-ha molecule-docker objects | rolling firewall-ssh molecule-default distribution}"
 make_command="${SWARMOPS_TEST_MAKE:-make}"
 # SWARMOPS_TEST_STEPS="unit lint" runs a subset (step names as above).
 selected="${SWARMOPS_TEST_STEPS:-}"
