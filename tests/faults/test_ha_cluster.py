@@ -104,24 +104,29 @@ def test_host_lost_mid_run_others_complete_and_the_rerun_finishes_it(ha):
     snapshot = ha.snapshot()
     proc, label, log_path, argv = ha.playbook('site.yml', label='case7-host-lost', popen=True)
     started, stopped, lines = time.time(), False, []
-    for line in proc.stdout:
-        lines.append(line)
-        if not stopped and line.startswith('PLAY [Prepare every node]'):
-            ha.stop('worker1')
-            stopped = True
-    proc.wait(timeout=900)
-    proc.stdout = ''.join(lines)
-    proc.stderr = proc.stderr.read()
-    run = ha.keep(label, argv, proc, log_path, time.time() - started)
-    assert stopped, run.describe()
-    assert run.rc == 4 and run.failed_hosts() == ['worker1'], run.describe()
-    for host in ha.hosts:
-        if host != 'worker1':
-            assert run.recap[host]['failed'] == 0 and run.recap[host]['unreachable'] == 0, run.describe()
-    assert 'Deploy the services' in run.stdout and 'Report the swarm' in run.stdout  # the others completed
-    ha.assert_kept(snapshot, except_nodes=['worker1'])
-
-    ha.start('worker1')
+    try:
+        for line in proc.stdout:
+            lines.append(line)
+            if not stopped and line.startswith('PLAY [Prepare every node]'):
+                ha.stop('worker1')
+                stopped = True
+        proc.wait(timeout=900)
+        proc.stdout = ''.join(lines)
+        proc.stderr = proc.stderr.read()
+        run = ha.keep(label, argv, proc, log_path, time.time() - started)
+        assert stopped, run.describe()
+        # Over SSH a host that went away is unreachable (rc 4). Over the Docker connection it depends on the
+        # moment: a task that was running in the container when it stopped fails ("is not running", rc 2)
+        # instead. Either way only worker1 is affected and every other host completed every play.
+        assert run.rc in (2, 4) and run.failed_hosts() == ['worker1'], run.describe()
+        for host in ha.hosts:
+            if host != 'worker1':
+                assert run.recap[host]['failed'] == 0 and run.recap[host]['unreachable'] == 0, run.describe()
+        assert 'Deploy the services' in run.stdout and 'Report the swarm' in run.stdout  # the others completed
+        ha.assert_kept(snapshot, except_nodes=['worker1'])
+    finally:
+        # the next cases start from a whole cluster, whatever happened here
+        ha.start('worker1')
     run = ha.site(label='case7-rerun')
     run.assert_ok(hosts=ha.hosts)
     assert 'changed: [worker1]' in run.stdout  # the re-run finished it: joined
