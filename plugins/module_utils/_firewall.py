@@ -220,16 +220,20 @@ def _collect(errors, function, *args, **kwargs):
         return None
 
 
-def sources_list(values, name, errors, allow_any=False, allow_world=True):
-    """Each entry of the list VALUES validated (errors collected), in order, without duplicates."""
+def _entries(values, name, errors):
+    """(entry name, value) of each item of the list VALUES; an error (and nothing) when it is not a list."""
     if values is None:
         return []
     if not isinstance(values, (list, tuple)):
         errors.append('%s: %r is not a list' % (name, values))
         return []
+    return [('%s[%d]' % (name, index), value) for index, value in enumerate(values)]
+
+
+def sources_list(values, name, errors, allow_any=False, allow_world=True):
+    """Each entry of the list VALUES validated (errors collected), in order, without duplicates."""
     out = []
-    for index, value in enumerate(values):
-        entry = '%s[%d]' % (name, index)
+    for entry, value in _entries(values, name, errors):
         src = _collect(errors, source, value, entry, allow_any=allow_any)
         if src is None:
             continue
@@ -244,14 +248,8 @@ def sources_list(values, name, errors, allow_any=False, allow_world=True):
 
 def published_ports(values, name, errors):
     """firewall_published_ports validated: [{port, protocol, sources (['any'] when open to all), comment}]."""
-    if values is None:
-        return []
-    if not isinstance(values, (list, tuple)):
-        errors.append('%s: %r is not a list' % (name, values))
-        return []
     out = []
-    for index, item in enumerate(values):
-        entry = '%s[%d]' % (name, index)
+    for entry, item in _entries(values, name, errors):
         if not isinstance(item, dict):
             errors.append('%s: %r is not a dict with port, protocol, sources, comment' % (entry, item))
             continue
