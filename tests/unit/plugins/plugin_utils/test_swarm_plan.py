@@ -112,7 +112,7 @@ def test_roles_check_passes_when_the_inventory_matches_the_swarm():
 
 
 def test_roles_check_passes_on_bare_hosts_and_failed_probes():
-    # no engine yet: swarm_info failed (failed_when: false) and carries no swarm
+    # no engine yet: swarm_info failed (and the read made that an answer) and carries no swarm
     reports = {'m1': {'failed': True, 'msg': 'no engine'}}
     assert check_manager_roles(['m1'], WORKERS, reports, ADDRESSES)['ok']
     assert check_manager_roles(['m1'], WORKERS, {}, ADDRESSES)['ok']
