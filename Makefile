@@ -129,7 +129,8 @@ test: ## everything CI runs (see .ci/run)
 lab: testbed ## three node containers (manager1, worker1, worker2) on network swarmlab
 	bash $(TESTBED)/lab.sh up
 
-demo: lab ## the lab, then site.yml and status.yml against it
+demo: lab ## the lab, then site.yml (the tutorial, then the app from the private registry) and status.yml
+	bash $(TESTBED)/registry.sh connect swarmlab
 	$(BIN)/ansible-playbook -i inventories/lab site.yml
 	$(BIN)/ansible-playbook -i inventories/lab playbooks/status.yml
 

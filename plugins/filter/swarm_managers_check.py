@@ -8,17 +8,17 @@ __metaclass__ = type
 
 DOCUMENTATION = r'''
 name: swarm_managers_check
-short_description: Refuse to plan without a manager read, or with an inventory that demotes managers
+short_description: Refuse to plan without a manager read, or with manager changes that lose the quorum
 version_added: 0.1.0
 description:
   - From the managers' C(swarmops.swarm.swarm_info) results (the host fact C(swarm_node_info)), refuses when no
     manager could be read (every one unreachable or failing), naming each manager and why.
   - Compares the managers a live manager of the swarm reports with the inventory's groups (swarm nodes are
-    matched to inventory hosts by advertise address, C(swarm_node_advertise_addr)) and refuses when a reachable
-    manager is listed in the workers' group (site.yml does not demote), or when the managers the inventory keeps
-    would be fewer than a quorum of the swarm's managers (demoting or removing two of three).
-    C(swarmops.swarm.swarm_preflight) runs it before the firewall role, which would otherwise close 2377/tcp
-    between the managers.
+    matched to inventory hosts by advertise address, C(swarm_node_advertise_addr)). site.yml promotes workers
+    listed as managers and demotes managers listed as workers, one at a time; managers left out of the inventory
+    are cut off by the firewall. Refuses when the reachable managers would not hold a quorum once those are lost
+    or after any one of the demotions, and when no manager of now is left in the managers' group (the changes go
+    through one). C(swarmops.swarm.swarm_preflight) runs it before anything changes.
 options:
   _input:
     description: C(hostvars) (or any mapping of host name to its variables).
@@ -42,7 +42,7 @@ options:
 '''
 
 EXAMPLES = r'''
-- name: Refuse to plan without a manager, or to demote managers by an inventory change
+- name: Refuse to plan without a manager, or manager changes that would lose the quorum
   run_once: true
   vars:
     managers_check: "{{ hostvars | swarmops.swarm.swarm_managers_check(groups['swarm_managers'], groups['swarm_workers']) }}"
@@ -53,7 +53,11 @@ EXAMPLES = r'''
 
 RETURN = r'''
 _value:
-  description: C(ok) (bool) and C(reason) (a sentence naming the managers, the quorum and the fix).
+  description:
+    - C(ok) (bool) and C(reason) (a sentence naming the managers, the quorum and the fix).
+    - C(firewall_managers) (list of str) the hosts on which 2377/tcp stays open for this run, the inventory's
+      managers (reachable or not) and the hosts of the workers' group that are managers now (until they are
+      demoted).
   type: dict
 '''
 
@@ -64,12 +68,24 @@ from ansible_collections.swarmops.swarm.plugins.plugin_utils.swarm_plan import (
 def swarm_managers_check(hostvars, managers, workers, groups=None):
     managers, workers = list(managers or []), list(workers or [])
     reports = reports_from(hostvars, managers)
+    worker_reports = reports_from(hostvars, workers)
+    # Where 2377/tcp stays open this run: every manager of the inventory (reachable or not: a member down for the
+    # run keeps its place in the others' rules), and every host of the workers' group that is a manager now.
+    firewall_managers = managers + [host for host in workers
+                                    if _manager_now(worker_reports.get(host)) and host not in managers]
     refusal = manager_read_failures(managers, reports)
     if refusal:
-        return {'ok': False, 'reason': refusal}
+        return {'ok': False, 'reason': refusal, 'firewall_managers': firewall_managers}
     addresses = reports_from(hostvars, managers + workers, name='swarm_node_advertise_addr')
-    return check_manager_roles(managers, workers, reports, dict((h, a) for h, a in addresses.items() if a),
-                               tuple(groups or ('swarm_managers', 'swarm_workers')))
+    result = check_manager_roles(managers, workers, reports, dict((h, a) for h, a in addresses.items() if a),
+                                 tuple(groups or ('swarm_managers', 'swarm_workers')), worker_reports=worker_reports)
+    result['firewall_managers'] = firewall_managers
+    return result
+
+
+def _manager_now(report):
+    swarm = (report or {}).get('swarm') if isinstance(report, dict) else None
+    return bool((swarm or {}).get('control_available'))
 
 
 class FilterModule(object):

@@ -174,9 +174,10 @@ def plan_bootstrap(managers, workers, reports, groups=('swarm_managers', 'swarm_
 
 
 def _joins(plan, managers, workers, reports, states):
-    """The hosts that still have to join, in inventory order. A host is left alone only when the leading
-    manager's node list (or, for a manager, its own read) shows it in this swarm with its role; anything else
-    goes to swarm_join, which leaves a member alone and refuses (or, when forced, moves) one of another swarm."""
+    """The hosts that still have to join, in inventory order. A host is left alone when the leading manager's
+    node list (or, for a manager, its own read) shows it in this swarm, whatever its role (a role the inventory
+    changed is converged by swarm_nodes, one node at a time); anything else goes to swarm_join, which leaves a
+    member alone and refuses (or, when forced, moves) one of another swarm."""
     leading = reports.get(plan['manager'])
     nodes = dict((node.get('id'), node) for node in _node_list(leading) or [])
     out = {'managers': [], 'workers': []}
@@ -188,7 +189,8 @@ def _joins(plan, managers, workers, reports, states):
         swarm = _swarm(reports.get(host))
         if state == 'active' and plan['action'] == 'use':
             node = nodes.get(swarm.get('node_id'))
-            if node is not None and node.get('role') == role:
+            # in this swarm: its role, if the inventory changed it, is swarm_nodes' to converge (promote/demote)
+            if node is not None:
                 continue
             if (node is None and not nodes and role == 'manager' and swarm.get('control_available')
                     and swarm.get('cluster_id') == plan.get('cluster_id') and plan.get('cluster_id')):
@@ -344,21 +346,36 @@ def node_ready(read, node_id):
     return node.get('role') != 'manager' or node.get('manager_status') in ('Leader', 'Reachable')
 
 
-def check_manager_roles(managers, workers, reports, addresses, groups=('swarm_managers', 'swarm_workers')):
-    """Refuse an inventory that would take managers of the running swarm out of the manager role.
+def check_manager_roles(managers, workers, reports, addresses, groups=('swarm_managers', 'swarm_workers'),
+                        worker_reports=None):
+    """Refuse, before anything changes, an inventory whose change of the swarm's managers would lose its quorum.
 
-    Returns {'ok': bool, 'reason': text}. site.yml never demotes or removes a manager, but the firewall role
-    opens 2377/tcp (raft) only on, and to, the hosts the inventory lists: a manager moved to the workers' group,
-    or left out of the inventory, is cut off from the other managers by the very run that was meant to converge
-    the cluster. So this runs in the preflight play, before anything changes.
+    Returns {'ok': bool, 'reason': text}. site.yml converges the managers to the inventory's groups: a worker
+    listed in the managers' group is promoted and a manager listed in the workers' group is demoted, one at a
+    time through the leading manager (role swarm_nodes), and the firewall keeps 2377/tcp open on a manager until
+    it has been demoted. A manager left out of the inventory is not demoted (playbooks/remove_node.yml does that)
+    but the firewall, which opens the swarm ports to inventory hosts only, cuts it off: it counts as lost. So the
+    reachable managers must hold a quorum of the swarm's managers once those are lost, and again after each
+    demotion, one at a time (a majority of the managers that remain, as swarmkit counts it). And at least one
+    manager of now must stay in the managers' group: the promotions and demotions go through it.
 
     managers, workers: inventory host names. reports: {manager host: swarm_info result with nodes} of the
     inventory's managers (failed reads included: they hold no node list). addresses: {host: advertise address}
     of the inventory's hosts (how swarm nodes are matched to inventory hosts). groups: the names of the
-    managers' and the workers' groups, for the message.
+    managers' and the workers' groups, for the message. worker_reports: {worker host: its own swarm_info}, to
+    tell an inventory that moved every manager of now to the workers' group.
     """
     live = [host for host in managers if _node_list(reports.get(host))]
     if not live:
+        current = [host for host in workers if _swarm((worker_reports or {}).get(host)).get('control_available')]
+        if current:
+            return {'ok': False, 'reason': (
+                'Refusing to change the swarm\'s managers: none of the hosts in %s is a manager of the running '
+                'swarm, and %s (in %s) %s. The promotions and demotions go through a manager of now: keep at least '
+                'one of them in %s for this run (site.yml promotes the new managers, then demotes the others one at '
+                'a time); move it to %s in a later run.'
+                % (groups[0], ', '.join(current), groups[1], 'is its manager' if len(current) == 1 else
+                   'are its managers', groups[0], groups[1]))}
         return {'ok': True, 'reason': 'no manager of a running swarm answered: nothing to protect yet'}
     nodes = reports[live[0]]['nodes']
     by_addr = dict((addr, host) for host, addr in addresses.items() if addr)
@@ -373,17 +390,33 @@ def check_manager_roles(managers, workers, reports, addresses, groups=('swarm_ma
         elif host in workers:
             demoted.append((name, reachable))
         else:
-            dropped.append((name, reachable))
+            dropped.append((name, False))  # cut off by the firewall: lost to the quorum either way
     total = len(swarm_managers)
     quorum = total // 2 + 1
-    kept_reachable = len([name for name, reachable in kept if reachable])
-    # A reachable manager listed as a worker would lose 2377 and fail to "join" as a worker: always
-    # refused. Managers missing from the inventory are refused only when the rest would lose the
-    # quorum (a dead manager removed from the inventory is the normal way to forget it).
-    demoted_live = [name for name, reachable in demoted if reachable]
-    if not demoted_live and kept_reachable >= quorum:
-        return {'ok': True, 'reason': 'the inventory keeps %d of the swarm\'s %d managers as managers'
-                                      % (len(kept), total)}
+    reachable_now = len([name for name, reachable in kept + demoted if reachable])
+    problem = None
+    if reachable_now < quorum:
+        problem = ('only %d reachable manager%s would remain of the swarm\'s %d, below its quorum of %d: the swarm '
+                   'would have no leader and accept no change (services, joins) until the others are back'
+                   % (reachable_now, '' if reachable_now == 1 else 's', total, quorum))
+    else:
+        # one demotion at a time; the unreachable ones first (taking those out only helps the others)
+        remaining = kept + dropped + demoted
+        for entry in sorted(demoted, key=lambda item: item[1]):
+            remaining.remove(entry)
+            have = len([name for name, reachable in remaining if reachable])
+            need = len(remaining) // 2 + 1
+            if not remaining:
+                problem = 'demoting %s would leave the swarm without a manager' % entry[0]
+                break
+            if have < need:
+                problem = ('demoting %s would leave %d reachable of the %d remaining managers, below their quorum '
+                           'of %d: the swarm would stop accepting changes' % (entry[0], have, len(remaining), need))
+                break
+    if problem is None:
+        return {'ok': True, 'reason': 'the inventory keeps %d of the swarm\'s %d managers as managers%s'
+                                      % (len(kept), total, ' and demotes %s one at a time'
+                                         % ', '.join(name for name, _state in demoted) if demoted else '')}
     parts = []
     if demoted:
         parts.append('%s %s in %s' % (', '.join(name for name, _state in demoted),
@@ -391,21 +424,15 @@ def check_manager_roles(managers, workers, reports, addresses, groups=('swarm_ma
     if dropped:
         parts.append('%s %s not in the inventory' % (', '.join(name for name, _state in dropped),
                                                      'is' if len(dropped) == 1 else 'are'))
-    if kept_reachable < quorum:
-        effect = ('only %d reachable manager%s would remain of the swarm\'s %d, below its quorum of %d: the swarm '
-                  'would have no leader and accept no change (services, joins) until the others are back'
-                  % (kept_reachable, '' if kept_reachable == 1 else 's', total, quorum))
-    else:
-        effect = ('the swarm would keep its quorum (%d of %d), but site.yml does not change a node\'s role: '
-                  'the run would cut those managers off (the firewall opens 2377/tcp only between the '
-                  'inventory\'s managers) and then fail to join them as workers' % (kept_reachable, total))
+    unreachable = [name for name, reachable in kept + demoted if not reachable]
     return {'ok': False, 'reason': (
-        'Refusing to change the swarm\'s managers: the swarm has %d managers (%s); %s. Taking them out of '
-        'the manager role at once would drop it below quorum or cut managers off: %s. Fix: put them back in '
-        '%s. To have fewer managers, demote one at a time on a manager (`docker node demote NODE`, then check '
-        '`docker node ls` shows a majority Reachable), and only then move it to %s or remove it from the inventory.'
-        % (total, ', '.join(name for name, _state in kept + demoted + dropped), '; '.join(parts), effect,
-           groups[0], groups[1]))}
+        'Refusing to change the swarm\'s managers: the swarm has %d managers (%s); %s; %s%s. Nothing was changed. '
+        'Fix: put them back in %s, or bring the unreachable managers back first; to have fewer managers, move '
+        'them to %s a few at a time so that a quorum stays (site.yml demotes them one at a time), and remove a '
+        'node for good with playbooks/remove_node.yml.'
+        % (total, ', '.join(name for name, _state in kept + demoted + dropped), '; '.join(parts),
+           problem,
+           ' (unreachable now: %s)' % ', '.join(unreachable) if unreachable else '', groups[0], groups[1]))}
 
 
 def check_inventory(groups, managers_group, workers_group, services, warn_even=True):

@@ -23,7 +23,9 @@ from dist_helpers import REPO_ROOT, load_yaml, scrub
 LAB = {'LAB_PREFIX': 'dist-', 'LAB_NETWORK': 'swarmops-dist', 'LAB_SUBNET': '10.213.80.0/24'}
 PREFIX = LAB['LAB_PREFIX']
 NODES = ('manager1', 'worker1', 'worker2')
-LAB_INVENTORY = REPO_ROOT / 'inventories' / 'lab'
+# The lab's hosts and group_vars, without the demo application of inventories/lab/app.yml (its registry is not
+# attached to this lab's network): the job templates' runs are the tutorial's.
+LAB_INVENTORY = REPO_ROOT / 'inventories' / 'lab' / 'hosts.yml'
 SERVICE = {
     'swarm_service_name': 'awx-hello',
     'swarm_service_image': 'swarmops/busybox:local',  # the lab's locally loaded image (no registry here)

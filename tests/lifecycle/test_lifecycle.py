@@ -6,6 +6,7 @@ swarm. Every step: --check first (predicts, changes nothing), then the run, then
 
 import hashlib
 import json
+import time
 
 from conftest import KEY_FILE, VAULT_PASSWORD_FILE, env, sh, wait_until
 
@@ -23,18 +24,38 @@ def spec_of(lab, host):
 
 
 def fingerprint(lab):
-    """What a --check run must leave alone: every node's spec and version, the services, ufw on each host."""
-    nodes = sorted((n['ID'], n['Version']['Index'], json.dumps(n['Spec'], sort_keys=True)) for n in lab.nodes())
-    services = sorted((s['Spec']['Name'], s['Version']['Index']) for s in lab.api(lab.live_manager(), '/services'))
+    """What a --check run must leave alone: every node's spec and version, the services, ufw on each host. Read
+    once the node objects stopped changing: after a role change the swarm itself updates the node's object for a
+    while (its certificate, its status), which no run of ours does."""
+    def read():
+        nodes = sorted((n['ID'], n['Version']['Index'], json.dumps(n['Spec'], sort_keys=True)) for n in lab.nodes())
+        services = sorted((s['Spec']['Name'], s['Version']['Index']) for s in lab.api(lab.live_manager(), '/services'))
+        return nodes, services
+
+    deadline, last = time.time() + 60, None
+    while True:
+        now = read()
+        if now == last or time.time() > deadline:
+            break
+        last = now
+        time.sleep(3)
     rules = dict((h, lab.ufw(h)) for h in lab.managers + lab.workers)
-    return nodes, services, rules
+    return now[0], now[1], rules
+
+
+def differences(before, after):
+    """The entries of two fingerprints that differ, for the failure message."""
+    return [(sorted(set(b) - set(a)) if isinstance(b, list) else b, sorted(set(a) - set(b)) if isinstance(a, list)
+             else a) for b, a in zip(before[:2], after[:2]) if b != a] + \
+        [(h, before[2][h], after[2].get(h)) for h in before[2] if before[2][h] != after[2].get(h)]
 
 
 def check_then_apply(lab, playbook, **kwargs):
     """--check predicts changes and makes none; the run makes them; a re-run makes none."""
     before = fingerprint(lab)
     lab.playbook(playbook, check=True, **kwargs).changed_some()
-    assert fingerprint(lab) == before, '--check changed the swarm'
+    after = fingerprint(lab)
+    assert after == before, '--check changed the swarm: %s' % differences(before, after)
     run = lab.playbook(playbook, **kwargs).changed_some()
     lab.playbook(playbook, label='again', **kwargs).ok(changed=0)
     return run
@@ -54,7 +75,8 @@ def test_site_converges_labels_and_availability_in_one_call_and_reports_nodes_ou
     lab.set_host_vars('worker3', swarm_node_availability='pause')
     before = fingerprint(lab)
     check = lab.site(check=True, label='site-labels').changed_some()
-    assert fingerprint(lab) == before, '--check changed the swarm'
+    after = fingerprint(lab)
+    assert after == before, '--check changed the swarm: %s' % differences(before, after)
     assert "lc-worker1: labels {} -> {'zone': 'a', 'disk': 'ssd'}" in check.stdout, check.describe()
     assert 'lc-worker3: availability active -> pause' in check.stdout, check.describe()
     run = lab.site(label='site-labels').changed_some()
@@ -124,11 +146,36 @@ def test_drain_moves_the_tasks_and_active_takes_them_again(lab):
     assert spec_of(lab, drained)['Availability'] == 'active'
 
 
-def test_workers_promoted_then_demoted_one_at_a_time(lab):
+def test_site_promotes_and_demotes_one_at_a_time_and_refuses_a_change_that_loses_the_quorum(lab):
+    # two workers moved to the managers' group: site.yml opens 2377/tcp on them and promotes them. The lab's web
+    # service runs one task per worker, on workers only: with one worker left it cannot place its second task,
+    # and site.yml would rightly wait for it and fail. These runs are about roles: they leave the services out.
+    roles_only = {'swarm_services': []}
     lab.set_groups(['manager1', 'worker1', 'worker2'], ['worker3'])
-    check_then_apply(lab, NODES)
+    check_then_apply(lab, 'site.yml', extra_vars=roles_only)
     statuses = dict((h, (lab.node(h)[0].get('ManagerStatus') or {}).get('Reachability')) for h in lab.managers)
     assert statuses == {'manager1': 'reachable', 'worker1': 'reachable', 'worker2': 'reachable'}, statuses
+    assert lab.can_reach('worker3', 'worker1', 2377) and lab.can_reach('worker3', 'worker2', 2377)
+
+    # worker2's engine goes away; demoting worker1 would then leave 1 reachable manager of the 2 that remain:
+    # refused in the first play, naming both, with nothing changed
+    lab.exec('worker2', 'systemctl stop docker.socket docker')
+    try:
+        # both marks of a manager gone: unreachable for the raft, then down for the dispatcher (heartbeats)
+        wait_until(lambda: [((n.get('ManagerStatus') or {}).get('Reachability'), n['Status']['State'])
+                            for n in lab.node('worker2')] == [('unreachable', 'down')], 120,
+                   'worker2 unreachable and down')
+        lab.set_groups(['manager1', 'worker2'], ['worker1', 'worker3'])
+        before = fingerprint(lab)
+        lab.site(extra_vars=roles_only, label='site-demotion-without-quorum').refused(
+            'demoting worker1 would leave 1 reachable of the 2 remaining managers, below their quorum of 2',
+            'unreachable now: worker2', 'Nothing was changed')
+        after = fingerprint(lab)
+        assert after == before, 'a refused run changed the swarm: %s' % differences(before, after)
+    finally:
+        lab.exec('worker2', 'systemctl start docker')
+    wait_until(lambda: (lab.node('worker2')[0].get('ManagerStatus') or {}).get('Reachability') == 'reachable',
+               120, 'worker2 reachable again')
 
     # swarm_node on a manager demoting itself: the demotion works and so does the task (no read of the node
     # list as a manager afterwards, no silent give-up)
@@ -137,10 +184,13 @@ def test_workers_promoted_then_demoted_one_at_a_time(lab):
     assert result['changed'] and result['node']['role'] == 'worker' and result['node']['manager_status'] is None
     assert not lab.swarm_state('worker1')['ControlAvailable']
 
-    # the inventory follows: worker2 back to the workers (2 managers -> 1, both answering: the quorum holds)
+    # the inventory follows: worker1 and worker2 back to the workers; worker2 is demoted (2 managers -> 1, both
+    # answering: the quorum holds) and 2377/tcp closed on both
     lab.set_groups(['manager1'], ['worker1', 'worker2', 'worker3'])
-    check_then_apply(lab, NODES)
+    check_then_apply(lab, 'site.yml', extra_vars=roles_only)
     assert [h for h in lab.managers + lab.workers if lab.swarm_state(h)['ControlAvailable']] == ['manager1']
+    assert not lab.can_reach('worker3', 'worker2', 2377) and not lab.can_reach('worker3', 'worker1', 2377)
+    assert lab.can_reach('worker3', 'manager1', 2377)
 
 
 def test_a_hostname_listed_twice_is_never_resolved_to_the_live_node(lab):
@@ -170,7 +220,8 @@ def test_remove_node_drains_leaves_and_closes_the_firewall(lab):
     args = ('-e', 'node=worker3')
     before = fingerprint(lab)
     lab.playbook('playbooks/remove_node.yml', *args, check=True).changed_some()
-    assert fingerprint(lab) == before, '--check changed the swarm'
+    after = fingerprint(lab)
+    assert after == before, '--check changed the swarm: %s' % differences(before, after)
     lab.playbook('playbooks/remove_node.yml', *args).changed_some()
     assert lab.node('worker3') == []
     assert lab.swarm_state('worker3')['LocalNodeState'] == 'inactive'

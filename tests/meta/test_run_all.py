@@ -55,3 +55,26 @@ def test_a_subset_counts_only_the_selected_steps(tmp_path):
     status, out = run_all(tmp_path, 'ok1 bad2', 'ok3 | bad4', steps='ok1 ok3')
     assert status == 0, out
     assert 'steps: 2 expected, 2 executed, 2 passed, 0 failed' in out, out
+
+
+def test_the_default_steps_are_every_suite_of_the_makefile():
+    """Nothing the Makefile offers as a test suite is left out of `make test` (a suite that CI never runs is a
+    promise nobody checks), and every default step is a Makefile target."""
+    script = (REPO_ROOT / 'tests' / 'run-all.sh').read_text()
+    defaults = {}
+    for name in ('SWARMOPS_TEST_SERIAL', 'SWARMOPS_TEST_LANES'):
+        start = script.index('${%s:-' % name) + len('${%s:-' % name)
+        defaults[name] = script[start:script.index('}', start)]
+    steps = (defaults['SWARMOPS_TEST_SERIAL'] + ' ' + defaults['SWARMOPS_TEST_LANES'].replace('|', ' ')).split()
+    assert len(steps) == len(set(steps)), steps
+    makefile = (REPO_ROOT / 'Makefile').read_text()
+    phony = [line for line in makefile.splitlines() if line.startswith('.PHONY: test ')]
+    assert len(phony) == 1, 'the tests section of the Makefile has changed shape'
+    scenarios = sorted(p.parent.name for p in (REPO_ROOT / 'molecule').glob('*/molecule.yml'))
+    suites = set(phony[0].split()[1:]) - {'test', 'test-fast', 'integration', 'molecule', 'registry',
+                                          '$(addprefix', 'molecule-,$(SCENARIOS))'}
+    suites |= set('molecule-' + s for s in scenarios)
+    assert sorted(suites - set(steps)) == [], 'suites make test does not run'
+    targets = set(line.split(':', 1)[0] for line in makefile.splitlines() if ':' in line and not line.startswith(
+        ('\t', '#', '.', ' ')))
+    assert sorted(set(s for s in steps if not s.startswith('molecule-')) - targets) == []

@@ -5,14 +5,15 @@ node the whole time (engine, swarm role, the service's running containers, read 
 leader election cannot hide anything):
   1. a daemon.json change, with the second node of the roll broken so that its engine cannot start again: the
      first node rolls, the roll stops at the second (named, left drained), the third is not touched;
-  2. the broken node repaired and put back in service as the message says, then the pin moved to the mirror's
-     lower docker-ce release with the same daemon.json change: every node rolls, managers in order, the leader
-     last.
+  2. the broken node repaired and put back in service as the message says, then playbooks/upgrade.yml moves the
+     pin to the mirror's lower docker-ce release with the same daemon.json change: --check names every node
+     and both versions and changes nothing; the run rolls every node, managers in order, the leader last.
 At every sample at least two of the three managers answer as managers and the service has at least 2 of its 3
 tasks running.
 """
 
 import json
+import re
 import threading
 import time
 
@@ -95,6 +96,10 @@ def leader(cluster):
             if [n for n in nodes if n['Hostname'] == cluster.container(host) and n['ManagerStatus'] == 'Leader']][0]
 
 
+def installed_version(cluster, host):
+    return cluster.exec(host, 'dpkg-query -W -f "\\${Version}" docker-ce').stdout.strip()
+
+
 def test_engine_changes_roll_one_node_at_a_time_and_the_swarm_stays_up(rolling):
     run = rolling.site(extra_vars={'swarm_services': SERVICES}, label='up')
     run.assert_ok(hosts=rolling.hosts)
@@ -133,14 +138,25 @@ def test_engine_changes_roll_one_node_at_a_time_and_the_swarm_stays_up(rolling):
     harness.wait_until(lambda: rolling.local_state(broken)[0] == 'active', 120, what='%s back' % broken)
     rolling.exec(order[2], 'docker node update --availability active %s' % rolling.container(broken))
     started = dict((host, engine_started(rolling, host)) for host in rolling.hosts)
+    versions = dict((host, installed_version(rolling, host)) for host in rolling.hosts)
+    upgrade = dict(options, docker_version=LOWER_PIN)
+    # playbooks/upgrade.yml --check: the plan names every node, from which version to which; nothing changes
+    run = rolling.playbook('playbooks/upgrade.yml', '--check', extra_vars=upgrade, label='upgrade-check')
+    run.assert_ok(hosts=rolling.hosts)
+    for host in rolling.hosts:
+        plan = re.search(r'ok: \[%s\] => \{\s*"msg": "engine (\S+) -> (\S+): rolls, one node at a time' % host,
+                         run.stdout)
+        assert plan and plan.group(1) != plan.group(2) and plan.group(2).startswith(LOWER_PIN), run.describe()
+        assert installed_version(rolling, host) == versions[host] and engine_started(rolling, host) == started[host]
+    assert all(n['Availability'] == 'Active' for n in rolling.nodes())
     sampler = Sampler(rolling)
     sampler.start()
-    run = rolling.site(extra_vars=dict(options, docker_version=LOWER_PIN), label='roll-pin')
+    run = rolling.playbook('playbooks/upgrade.yml', extra_vars=upgrade, label='upgrade-roll-pin')
     samples = sampler.stop()
     run.assert_ok(hosts=rolling.hosts)
     assert drained_order(run) == order, run.describe()  # managers one at a time, the leader last
     for host in rolling.hosts:
-        assert rolling.exec(host, 'dpkg-query -W -f "\\${Version}" docker-ce').stdout.startswith('5:20.10.23'), host
+        assert installed_version(rolling, host).startswith(LOWER_PIN), host
         assert 'max-concurrent-downloads' in daemon_json(rolling, host), host
         assert engine_started(rolling, host) != started[host], '%s was not restarted' % host
     assert_swarm_stayed_up(samples)

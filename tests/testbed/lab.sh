@@ -31,6 +31,7 @@ case "${1:-}" in
   down)
     for entry in $LAB_NODES; do docker rm -f -v "$LAB_PREFIX${entry%%:*}" >/dev/null 2>&1 || true; done
     docker network disconnect -f "$LAB_NETWORK" swarmops-mirror >/dev/null 2>&1 || true
+    docker network disconnect -f "$LAB_NETWORK" swarmops-registry >/dev/null 2>&1 || true
     docker network rm "$LAB_NETWORK" >/dev/null 2>&1 || true
     log "lab $LAB_NETWORK removed"
     ;;

@@ -42,6 +42,12 @@ def test_managers_check_from_hostvars():
     assert not demoted['ok'] and 'm1 is in wrks' in demoted['reason']
     unread = check({'m1': {'swarm_node_info': {'unreachable': True, 'msg': 'gone'}}}, ['m1'], [])
     assert not unread['ok'] and 'm1 (unreachable: gone)' in unread['reason']
+    assert 'demoting m1 would leave the swarm without a manager' in demoted['reason']
+    # where 2377/tcp stays open: the inventory's managers, read or not (a manager down for the run keeps its
+    # place), and the workers' group's managers of now (until demoted); never a worker
+    assert unread['firewall_managers'] == ['m1']
+    assert demoted['firewall_managers'] == ['m2', 'm1']
+    assert check(HOSTVARS, ['m1'], ['w1', 'w2'])['firewall_managers'] == ['m1']
 
 
 def test_small_filters():

@@ -89,7 +89,7 @@ def test_a_worker_of_the_live_swarm_does_not_block_using_it():
     assert plan_bootstrap(MANAGERS, WORKERS, reports)['action'] == 'use'
 
 
-# ---- quorum protection: the inventory must not take managers out of their role ----
+# ---- quorum protection: the inventory's changes of the managers must keep the quorum ----
 
 ADDRESSES = {'m1': '10.0.0.1', 'm2': '10.0.0.2', 'm3': '10.0.0.3', 'w1': '10.0.0.11', 'w2': '10.0.0.12'}
 
@@ -118,13 +118,40 @@ def test_roles_check_passes_on_bare_hosts_and_failed_probes():
     assert check_manager_roles(['m1'], WORKERS, {}, ADDRESSES)['ok']
 
 
-def test_demoting_two_of_three_managers_is_refused_naming_the_quorum():
+def test_demoting_managers_one_at_a_time_that_all_answer_is_allowed():
+    # 3 -> 2 -> 1: each step keeps a majority of the managers that remain (swarmkit's rule)
     check = check_manager_roles(['m1'], ['m2', 'm3'] + WORKERS, {'m1': manager_report(THREE)}, ADDRESSES)
+    assert check['ok'] and 'demotes m2, m3 one at a time' in check['reason'], check
+    check = check_manager_roles(['m1', 'm2'], ['m3'] + WORKERS, {'m1': manager_report(THREE)}, ADDRESSES)
+    assert check['ok'], check
+
+
+def test_a_demotion_that_leaves_too_few_reachable_managers_is_refused_naming_them():
+    statuses = dict(THREE, **{'10.0.0.3': 'Unreachable'})
+    check = check_manager_roles(['m1', 'm3'], ['m2'] + WORKERS, {'m1': manager_report(statuses)}, ADDRESSES)
     assert not check['ok']
     reason = check['reason']
-    assert 'm2, m3 are in swarm_workers' in reason
-    assert 'below its quorum of 2' in reason and "swarm's 3" in reason
-    assert 'put them back in swarm_managers' in reason and 'docker node demote' in reason
+    for fragment in ('the swarm has 3 managers', 'm2 is in swarm_workers',
+                     'demoting m2 would leave 1 reachable of the 2 remaining managers, below their quorum of 2',
+                     'unreachable now: m3', 'Nothing was changed', 'put them back in swarm_managers'):
+        assert fragment in reason, reason
+    # the unreachable one demoted first, then a reachable one: 5 managers, 1 down, demote it and another
+    five = dict(THREE, **{'10.0.0.4': 'Reachable', '10.0.0.5': 'Unreachable'})
+    addresses = dict(ADDRESSES, m4='10.0.0.4', m5='10.0.0.5')
+    check = check_manager_roles(['m1', 'm2', 'm3'], ['m4', 'm5'] + WORKERS, {'m1': manager_report(five)}, addresses)
+    assert check['ok'], check  # 5 -> 4 (4 reachable) -> 3 (3 reachable)
+
+
+def test_every_manager_of_now_moved_to_the_workers_is_refused():
+    # the managers' group names only hosts that are workers now: no manager to act through
+    worker_reports = dict((h, {'swarm': {'local_node_state': 'active', 'control_available': True}})
+                          for h in MANAGERS)
+    check = check_manager_roles(['w1'], MANAGERS + ['w2'], {'w1': {'swarm': {'local_node_state': 'active'}}},
+                                ADDRESSES, worker_reports=worker_reports)
+    assert not check['ok']
+    for fragment in ('none of the hosts in swarm_managers is a manager of the running swarm',
+                     'm1, m2, m3 (in swarm_workers) are its managers', 'keep at least one of them in swarm_managers'):
+        assert fragment in check['reason'], check['reason']
 
 
 def test_removing_two_of_three_managers_from_the_inventory_is_refused():
@@ -132,13 +159,7 @@ def test_removing_two_of_three_managers_from_the_inventory_is_refused():
     check = check_manager_roles(['m1'], WORKERS, {'m1': manager_report(THREE)}, addresses)
     assert not check['ok']
     assert 'node-10.0.0.2 (10.0.0.2), node-10.0.0.3 (10.0.0.3) are not in the inventory' in check['reason']
-    assert 'below its quorum of 2' in check['reason']
-
-
-def test_demoting_one_live_manager_is_refused_even_with_quorum_kept():
-    check = check_manager_roles(['m1', 'm2'], ['m3'] + WORKERS, {'m1': manager_report(THREE)}, ADDRESSES)
-    assert not check['ok']
-    assert 'm3 is in swarm_workers' in check['reason'] and 'keep its quorum (2 of 3)' in check['reason']
+    assert "only 1 reachable manager would remain of the swarm's 3, below its quorum of 2" in check['reason']
 
 
 def test_forgetting_one_dead_manager_is_allowed():
@@ -164,9 +185,10 @@ def test_locked_manager_plan_names_the_role_variable_for_the_unlock_key():
 
 
 def test_roles_check_names_renamed_groups():
-    check = check_manager_roles(['m1'], ['m2', 'm3'] + WORKERS, {'m1': manager_report(THREE)}, ADDRESSES,
+    statuses = dict(THREE, **{'10.0.0.3': 'Unreachable'})
+    check = check_manager_roles(['m1', 'm3'], ['m2'] + WORKERS, {'m1': manager_report(statuses)}, ADDRESSES,
                                 groups=('mgrs', 'wrks'))
-    assert 'm2, m3 are in wrks' in check['reason'] and 'put them back in mgrs' in check['reason']
+    assert 'm2 is in wrks' in check['reason'] and 'put them back in mgrs' in check['reason']
 
 
 # ---- the read: "no engine yet" is an answer, any other failure an error ---------------------------------
@@ -237,14 +259,23 @@ def test_an_unchanged_cluster_joins_nobody():
     assert plan['leader'] == 'm1'
 
 
-def test_nodes_outside_the_swarm_or_with_another_role_join_in_inventory_order():
+def test_nodes_outside_the_swarm_join_in_inventory_order():
     reports = formed()
     reports['w1'] = report()                                            # left the swarm
     reports['w2']['swarm']['node_id'] = 'other'                         # in another swarm
-    reports['m3']['swarm']['node_id'] = 'n4'                            # listed as a worker: promotion is refused
     reports['m2'] = NO_ENGINE                                           # engine still not answering
     plan = plan_bootstrap(MANAGERS, WORKERS, reports)
-    assert plan['joins'] == {'managers': ['m2', 'm3'], 'workers': ['w1', 'w2']}
+    assert plan['joins'] == {'managers': ['m2'], 'workers': ['w1', 'w2']}
+
+
+def test_a_member_whose_inventory_role_changed_is_not_a_join():
+    # m3's node is a worker of the swarm (to be promoted), w1's a manager (to be demoted): swarm_nodes converges
+    # roles one at a time; a join of a member would be refused by swarm_join
+    reports = formed([node('n6', 'manager', 'Reachable')])
+    reports['m3']['swarm'].update(node_id='n4', control_available=False)
+    reports['w1']['swarm'].update(node_id='n6', control_available=True)
+    plan = plan_bootstrap(MANAGERS, WORKERS, reports)
+    assert plan['action'] == 'use' and plan['joins'] == {'managers': [], 'workers': []}
 
 
 def test_unread_hosts_do_not_join_and_locked_managers_are_unlocked_not_joined():
