@@ -8,6 +8,7 @@ change) come first.
 import hashlib
 import shutil
 import subprocess
+import threading
 import time
 
 import pytest
@@ -285,11 +286,13 @@ def test_worker_in_another_swarm_is_refused_then_moved_with_the_force_switch(bas
 
 
 HOLD_DPKG_LOCK = """
-import fcntl, time
+import fcntl, os, time
 with open('/var/lib/dpkg/lock-frontend', 'w') as lock:
     fcntl.lockf(lock, fcntl.LOCK_EX)
     open('/tmp/lock-taken', 'w').close()
-    time.sleep(40)
+    deadline = time.time() + 900
+    while not os.path.exists('/tmp/release-lock') and time.time() < deadline:
+        time.sleep(0.2)
     open('/tmp/lock-released', 'w').write('%d' % time.time())
 """
 
@@ -300,14 +303,36 @@ def test_dpkg_lock_held_briefly_is_waited_for(basic):
     # the role must install something: remove a plugin the running engine does not need
     basic.exec('worker2', 'dpkg -r docker-compose-plugin >/dev/null')
     snapshot = basic.snapshot()
-    # hold apt's frontend lock for 40 s from the start of the run (apt's lock_timeout is 60 s). apt and
-    # dpkg take POSIX (fcntl) locks: `flock` (BSD locks) on the same file would not stop them.
-    basic.exec('worker2', 'rm -f /tmp/lock-taken /tmp/lock-released')
+    # hold apt's frontend lock from before the run until 15 s after the role's install task started (apt's
+    # lock_timeout is 60 s), however long the run takes to get there. apt and dpkg take POSIX (fcntl) locks:
+    # `flock` (BSD locks) on the same file would not stop them.
+    basic.exec('worker2', 'rm -f /tmp/lock-taken /tmp/lock-released /tmp/release-lock')
     sh('docker', 'exec', '-d', basic.container('worker2'), 'python3', '-c', HOLD_DPKG_LOCK)
     wait_until(lambda: basic.exec('worker2', 'test -e /tmp/lock-taken', check=False).returncode == 0, 30,
                interval=0.5, what='the dpkg lock taken')
+
+    def release_later():
+        time.sleep(15)
+        basic.exec('worker2', 'touch /tmp/release-lock')
+
     started = time.time()
-    run = basic.site(label='case8-dpkg-lock')
+    proc, label, log_path, argv = basic.playbook('site.yml', label='case8-dpkg-lock', popen=True)
+    lines, releaser = [], None
+    try:
+        for line in proc.stdout:
+            lines.append(line)
+            if releaser is None and line.startswith('TASK [swarmops.swarm.docker : Install the engine packages'):
+                releaser = threading.Thread(target=release_later)
+                releaser.start()
+        proc.wait(timeout=900)
+        proc.stdout = ''.join(lines)
+        proc.stderr = proc.stderr.read()
+        run = basic.keep(label, argv, proc, log_path, time.time() - started)
+    finally:
+        if releaser is not None:
+            releaser.join()
+        basic.exec('worker2', 'touch /tmp/release-lock')  # the holder ends whatever happened
+    assert releaser is not None, run.describe()
     run.assert_ok(hosts=basic.hosts)
     released = int(basic.exec('worker2', 'cat /tmp/lock-released').stdout)
     assert started < released, 'the lock was released before the run started'
