@@ -11,10 +11,10 @@ cd "$(dirname "$0")/.." || exit 1
 
 # Steps are make targets. Overridable for tests of this script (tests/meta/test_run_all.py).
 serial_steps="${SWARMOPS_TEST_SERIAL:-testbed unit lint sanity aws}"
-# Lanes are separated by '|'. Balanced by the times measured with the suites side by side on a 2-core machine
-# (seconds): faults 1470 + objects 220 + integration-cluster 190 + core-matrix 140; lifecycle 1150 +
-# integration-service 640 + distribution 190 + integration-targets 60; rolling 490 + molecule-ha 460 +
-# molecule-default 400 + firewall-ssh 330 + molecule-docker 250.
+# Lanes are separated by '|'. Balanced by the times of a full run on a 2-core machine, suites side by side
+# (seconds): faults 1898 + objects 287 + integration-cluster 246 + core-matrix 179; lifecycle 1880 +
+# integration-service 500 + distribution 174 + integration-targets 67; rolling 846 + molecule-ha 508 +
+# molecule-default 463 + firewall-ssh 274 + molecule-docker 264.
 lanes="${SWARMOPS_TEST_LANES:-faults objects integration-cluster core-matrix | lifecycle integration-service distribution integration-targets | rolling molecule-ha molecule-default firewall-ssh molecule-docker}"
 make_command="${SWARMOPS_TEST_MAKE:-make}"
 # SWARMOPS_TEST_STEPS="unit lint" runs a subset (step names as above).
