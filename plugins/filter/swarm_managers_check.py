@@ -62,7 +62,7 @@ _value:
 '''
 
 from ansible_collections.swarmops.swarm.plugins.plugin_utils.swarm_plan import (
-    check_manager_roles, manager_read_failures, reports_from)
+    check_manager_roles, manager_now, manager_read_failures, reports_from)
 
 
 def swarm_managers_check(hostvars, managers, workers, groups=None):
@@ -72,7 +72,7 @@ def swarm_managers_check(hostvars, managers, workers, groups=None):
     # Where 2377/tcp stays open this run: every manager of the inventory (reachable or not: a member down for the
     # run keeps its place in the others' rules), and every host of the workers' group that is a manager now.
     firewall_managers = managers + [host for host in workers
-                                    if _manager_now(worker_reports.get(host)) and host not in managers]
+                                    if manager_now(worker_reports.get(host)) and host not in managers]
     refusal = manager_read_failures(managers, reports)
     if refusal:
         return {'ok': False, 'reason': refusal, 'firewall_managers': firewall_managers}
@@ -81,11 +81,6 @@ def swarm_managers_check(hostvars, managers, workers, groups=None):
                                  tuple(groups or ('swarm_managers', 'swarm_workers')), worker_reports=worker_reports)
     result['firewall_managers'] = firewall_managers
     return result
-
-
-def _manager_now(report):
-    swarm = (report or {}).get('swarm') if isinstance(report, dict) else None
-    return bool((swarm or {}).get('control_available'))
 
 
 class FilterModule(object):

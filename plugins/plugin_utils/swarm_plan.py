@@ -32,7 +32,14 @@ _NO_SOCKET = ('ConnectionRefusedError', 'Connection refused', 'FileNotFoundError
 
 
 def _swarm(report):
-    return (report or {}).get('swarm') or {} if isinstance(report, Mapping) else {}
+    """The 'swarm' part of a swarm_info result; {} for anything that is not one (a failed or malformed read)."""
+    swarm = report.get('swarm') if isinstance(report, Mapping) else None
+    return swarm if isinstance(swarm, Mapping) else {}
+
+
+def manager_now(report):
+    """Whether a node's own swarm_info read says it is a manager of its swarm now."""
+    return _swarm(report).get('control_available') is True
 
 
 def engine_absent(result):
@@ -367,7 +374,7 @@ def check_manager_roles(managers, workers, reports, addresses, groups=('swarm_ma
     """
     live = [host for host in managers if _node_list(reports.get(host))]
     if not live:
-        current = [host for host in workers if _swarm((worker_reports or {}).get(host)).get('control_available')]
+        current = [host for host in workers if manager_now((worker_reports or {}).get(host))]
         if current:
             return {'ok': False, 'reason': (
                 'Refusing to change the swarm\'s managers: none of the hosts in %s is a manager of the running '

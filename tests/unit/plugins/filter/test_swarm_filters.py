@@ -50,6 +50,21 @@ def test_managers_check_from_hostvars():
     assert check(HOSTVARS, ['m1'], ['w1', 'w2'])['firewall_managers'] == ['m1']
 
 
+def test_firewall_managers_take_only_a_read_that_says_manager():
+    # Hostile or broken reads of a workers'-group host never make it a manager (2377/tcp opened on it): a string,
+    # a list, None, a failed or unreachable result, a swarm that is not a mapping, a truthy non-boolean flag
+    # inside a failed read; and an inventory manager is kept whatever its read says.
+    check = filters(swarm_managers_check)['swarm_managers_check']
+    hostile = ['manager', ['control_available'], None, {'failed': True, 'msg': 'boom'},
+               {'unreachable': True, 'msg': 'gone'}, {'swarm': 'control_available'}, {'swarm': None},
+               {'swarm': {'control_available': False}}, {'swarm': {}}]
+    for report in hostile:
+        hostvars = dict(HOSTVARS, w1={'swarm_node_info': report, 'swarm_node_advertise_addr': '10.0.0.2'})
+        assert check(hostvars, ['m1'], ['w1', 'w2'])['firewall_managers'] == ['m1'], report
+        hostvars = dict(hostvars, m1={'swarm_node_info': report})
+        assert check(hostvars, ['m1'], ['w1', 'w2'])['firewall_managers'] == ['m1'], report
+
+
 def test_small_filters():
     assert filters(swarm_engine_absent)['swarm_engine_absent']({'failed': True, 'msg': 'x Connection refused'})
     assert filters(swarm_advertise_address)['swarm_advertise_address'](
