@@ -105,13 +105,13 @@ firewall-ssh: testbed ## the firewall role over real SSH, ufw and firewalld: SSH
 	$(BIN)/pytest -q -p no:cacheprovider tests/firewall_ssh
 
 faults: testbed ## broken clusters healed (or refused) by a re-run, bad input, secrets
-	$(BIN)/pytest -q tests/faults
+	$(BIN)/pytest -q --durations=10 tests/faults
 
 rolling: testbed ## engine changes rolled over three managers one at a time, the swarm up throughout
-	$(BIN)/pytest -q tests/rolling
+	$(BIN)/pytest -q --durations=10 tests/rolling
 
 lifecycle: testbed ## day 2 on one lab: labels, drain, promote/demote, remove, autolock key, rotations, reset
-	$(BIN)/pytest -q tests/lifecycle
+	$(BIN)/pytest -q --durations=10 tests/lifecycle
 
 objects: testbed registry ## networks, secrets, configs, stacks and the private registry on a three-node swarm
 	$(BIN)/pytest -q tests/objects

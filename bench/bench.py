@@ -84,7 +84,7 @@ def ansible_playbook():
     return str(Path(sys.executable).parent / 'ansible-playbook')
 
 
-def playbook(path, extra_vars=None, expect_changed=None, inventory='inventories/lab'):
+def playbook(path, extra_vars=None, expect_changed=None, inventory='inventories/lab/hosts.yml'):
     """Run a playbook against the bench lab; return (seconds, recap). expect_changed=0 asserts idempotence."""
     command = [ansible_playbook(), '-i', str(inventory), '-e', 'lab_container_prefix=bench-', path]
     if extra_vars:

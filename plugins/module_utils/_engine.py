@@ -142,9 +142,10 @@ class EngineClient(object):
             self._ssl_context = _tls_context(validate_certs, ca_path, client_cert, client_key)
 
     @classmethod
-    def from_module(cls, module):
+    def from_module(cls, module, failure=None):
         """The client for MODULE's engine options; fails the module (nothing changed) when the engine
-        does not answer, so every later error is about the request, not the connection."""
+        does not answer, so every later error is about the request, not the connection. FAILURE: more
+        results for that failure (what the module read before)."""
         params = module.params
         try:
             client = cls(base_url=params['docker_host'], timeout=params['api_timeout'],
@@ -153,7 +154,7 @@ class EngineClient(object):
                          client_key=params.get('client_key'))
             client.negotiate()
         except EngineError as exc:
-            module.fail_json(msg=str(exc))
+            module.fail_json(msg=str(exc), **(failure or {}))
         return client
 
     # ---- transport -------------------------------------------------------------------------------

@@ -176,8 +176,9 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.swarmops.swarm.plugins.module_utils._dpkg import package_states
 from ansible_collections.swarmops.swarm.plugins.module_utils._firewall import PACKAGES, resolve_backend
 from ansible_collections.swarmops.swarm.plugins.module_utils._firewall_host import (
-    read_docker_user, read_firewalld, read_text, read_ufw, run, shell_vars,
+    read_docker_user, read_firewalld, read_text, read_ufw, shell_vars,
 )
+from ansible_collections.swarmops.swarm.plugins.module_utils._host_addresses import ipv4_addresses
 
 APT_STAMPS = ('/var/lib/apt/periodic/update-success-stamp', '/var/lib/apt/lists')
 
@@ -190,23 +191,6 @@ def os_family(module):
     if set(ids) & set(['rhel', 'fedora', 'centos']):
         return 'RedHat'
     return release.get('ID', '')
-
-
-def addresses(module):
-    """({interface: [IPv4 addresses]}, the default route's interface's first address)."""
-    ip = module.get_bin_path('ip')
-    if not ip:
-        return {}, ''
-    interfaces = {}
-    _rc, out, _err = run(module, [ip, '-4', '-o', 'addr', 'show'])
-    for line in out.splitlines():
-        fields = line.split()
-        if len(fields) >= 4 and fields[2] == 'inet':
-            interfaces.setdefault(fields[1], []).append(fields[3].split('/')[0])
-    _rc, out, _err = run(module, [ip, '-4', 'route', 'show', 'default'])
-    fields = out.split()
-    device = fields[fields.index('dev') + 1] if 'dev' in fields[:-1] else ''
-    return interfaces, (interfaces.get(device) or [''])[0]
 
 
 def parent_pid(pid):
@@ -304,7 +288,7 @@ def main():
     names = list(PACKAGES.get(backend, [])) + (['python3-apt'] if family == 'Debian' else [])
     names += [name for name in module.params['packages'] if name not in names]
     packages = dict((name, state['installed']) for name, state in package_states(module, names).items())
-    interfaces, default_ipv4 = addresses(module)
+    host = ipv4_addresses(module)
     connection, note = ssh_connection()
     ufw = {}
     if backend == 'ufw':
@@ -317,8 +301,8 @@ def main():
         installed=bool(backend) and all(packages.get(name) for name in PACKAGES.get(backend, [])),
         packages=packages,
         apt_cache_age=apt_cache_age() if family == 'Debian' else None,
-        interfaces=interfaces,
-        default_ipv4=default_ipv4,
+        interfaces=host['interfaces'],
+        default_ipv4=host['default_ipv4'],
         ssh_connection=connection,
         ssh_connection_note=note,
         sshd_ports=sshd_ports(),

@@ -89,6 +89,13 @@ options:
     description: Return the unlock key when autolock is on (managers only). Secret - set C(no_log) on the task.
     type: bool
     default: false
+  addresses:
+    description:
+      - Also return the IPv4 addresses of the host the module runs on, in RV(host) - read with C(ip) before
+        the engine is asked anything, so they are there when no engine answers (the module then fails with them
+        in its result). An advertise address can be chosen from them without gathering facts.
+    type: bool
+    default: false
 seealso:
   - module: swarmops.swarm.swarm_init
 '''
@@ -385,6 +392,13 @@ join_tokens:
     manager:
       description: "Manager token."
       type: str
+host:
+  description:
+    - The host's IPv4 addresses by interface, and C(default_ipv4), the source address of its default route (what
+      the C(ansible_default_ipv4) fact holds); empty without a default route. Also in the result of a failure.
+  returned: when O(addresses=true)
+  type: dict
+  sample: {interfaces: {eth0: [10.0.0.11]}, default_ipv4: 10.0.0.11}
 unlock_key:
   description: The unlock key (null when autolock is off). Secret.
   returned: O(unlock_key=true) on a manager
@@ -397,6 +411,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.swarmops.swarm.plugins.module_utils._engine import (
     ENGINE_ARGUMENT_SPEC, EngineClient, EngineError)
+from ansible_collections.swarmops.swarm.plugins.module_utils._host_addresses import ipv4_addresses
 from ansible_collections.swarmops.swarm.plugins.module_utils.swarm_cluster import (
     SwarmInputError, filter_nodes, filter_services, parse_label_selectors, quorum_summary, redact,
     summarize_cluster, summarize_node, summarize_objects, summarize_service, summarize_swarm, tasks_by_service)
@@ -427,6 +442,7 @@ def main():
         objects=dict(type='bool', default=False),
         join_tokens=dict(type='bool', default=False, no_log=False),
         unlock_key=dict(type='bool', default=False, no_log=False),
+        addresses=dict(type='bool', default=False),
     )
     argument_spec.update(ENGINE_ARGUMENT_SPEC)
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
@@ -435,12 +451,15 @@ def main():
         parse_label_selectors((module.params['service_filters'] or {}).get('labels'), 'service_filters.labels')
     except SwarmInputError as exc:
         module.fail_json(msg=str(exc))
-    client = EngineClient.from_module(module)
+    # first: a bare host or a stopped engine still has addresses, and a preflight chooses the advertise address
+    # from them in the same call
+    host = dict(host=ipv4_addresses(module)) if module.params['addresses'] else {}
+    client = EngineClient.from_module(module, failure=host)
     try:
         result = collect(module.params, client)
     except EngineError as exc:
-        module.fail_json(msg=redact('Docker engine error: %s' % exc))
-    module.exit_json(changed=False, **result)
+        module.fail_json(msg=redact('Docker engine error: %s' % exc), **host)
+    module.exit_json(changed=False, **dict(result, **host))
 
 
 def collect(params, client):

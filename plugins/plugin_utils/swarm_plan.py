@@ -479,22 +479,38 @@ def check_inventory(groups, managers_group, workers_group, services, warn_even=T
     return {'ok': True, 'reason': '', 'summary': summary}
 
 
-def advertise_address(host, requested, facts):
-    """The address other nodes reach HOST at, from its gathered network facts: REQUESTED when it is an IPv4
-    address of the host, the address of the interface REQUESTED names, or (REQUESTED empty) the address of
-    the default route. Returns {'address': str, 'error': str}."""
-    facts = facts or {}
+def host_addresses(read):
+    """{'interfaces': {name: [IPv4 addresses]}, 'default': str} from READ: swarm_info's C(host) (what
+    site.yml's first play reads, with the swarm, in one call) or gathered network facts (ansible_facts)."""
+    read = read or {}
+    interfaces = read.get('interfaces')
+    if isinstance(interfaces, Mapping):  # swarm_info's host: addresses by interface already
+        return {'interfaces': dict((str(name), [str(a) for a in (addresses or [])])
+                                   for name, addresses in interfaces.items()),
+                'default': str(read.get('default_ipv4') or '')}
+    out = {}
+    for name in interfaces or []:  # facts: interface names, each interface's facts under its name (- as _)
+        address = ((read.get(str(name).replace('-', '_')) or {}).get('ipv4') or {}).get('address')
+        out[str(name)] = [address] if address else []
+    return {'interfaces': out, 'default': str((read.get('default_ipv4') or {}).get('address') or ''),
+            'all': [str(a) for a in read.get('all_ipv4_addresses') or []]}
+
+
+def advertise_address(host, requested, read):
+    """The address other nodes reach HOST at, from its addresses (swarm_info's C(host), or gathered network
+    facts): REQUESTED when it is an IPv4 address of the host, the address of the interface REQUESTED names, or
+    (REQUESTED empty) the address of the default route. Returns {'address': str, 'error': str}."""
+    known = host_addresses(read)
     requested = str(requested or '').strip()
-    addresses = list(facts.get('all_ipv4_addresses') or [])
+    addresses = known.get('all') or [a for found in known['interfaces'].values() for a in found]
     if not requested:
-        address = ((facts.get('default_ipv4') or {}).get('address') or '')
-        if not address:
+        if not known['default']:
             return {'address': '', 'error': '%s has no default IPv4 route to take the advertise address from: set '
                                             'swarm_advertise_addr for it (an IPv4 address or interface of the host).'
                                             % host}
-        return {'address': address, 'error': ''}
-    if requested in (facts.get('interfaces') or []):
-        address = ((facts.get(requested.replace('-', '_')) or {}).get('ipv4') or {}).get('address') or ''
+        return {'address': known['default'], 'error': ''}
+    if requested in known['interfaces']:
+        address = (known['interfaces'][requested] or [''])[0]
         if not address:
             return {'address': '', 'error': 'swarm_advertise_addr %s names an interface of %s without an IPv4 '
                                             'address.' % (requested, host)}
@@ -504,7 +520,7 @@ def advertise_address(host, requested, facts):
     except ValueError:
         return {'address': '', 'error': 'swarm_advertise_addr %s is neither an IPv4 address nor an interface of %s '
                                         '(its interfaces: %s).' % (requested, host,
-                                                                   ', '.join(facts.get('interfaces') or []))}
+                                                                   ', '.join(known['interfaces']))}
     if requested not in addresses:
         return {'address': '', 'error': 'swarm_advertise_addr %s is not an address of %s (its IPv4 addresses: %s): '
                                         'other nodes could not reach it there. Use one of those addresses, or an '

@@ -349,9 +349,24 @@ class Cluster(object):
 
         return wait_until(check, timeout, what='%s whole' % self.name)
 
+    def service_versions(self, via=None):
+        """{service name: spec version}: a run that updated a service (and so restarted its tasks) raised it."""
+        via = via or self.live_manager()
+        out = self.exec(via, 'docker service ls -q | xargs -r docker service inspect '
+                             '--format "{{.Spec.Name}} {{.Version.Index}}"').stdout
+        return dict(line.split() for line in out.splitlines() if line.strip())
+
     def snapshot(self):
         """What runs now, to prove later that nothing running on an untouched node was lost."""
-        return {'tasks': self.running_tasks(), 'cluster': self.cluster_id()}
+        return {'tasks': self.running_tasks(), 'cluster': self.cluster_id(), 'services': self.service_versions()}
+
+    def assert_untouched(self, snapshot, via=None):
+        """No service was updated since SNAPSHOT (same spec versions) and the swarm is the same one. For runs
+        while a manager is down: the swarm itself may replace a task of a worker whose dispatcher was that
+        manager, when the worker takes longer than its heartbeat to reach another one (seconds on a loaded
+        machine); what a run must never do is restart a task by updating its service."""
+        assert self.service_versions(via) == snapshot['services'], 'a service was updated'
+        assert self.cluster_id() == snapshot['cluster'], 'the swarm was replaced by a new cluster'
 
     def assert_kept(self, snapshot, except_nodes=()):
         """Every task that ran on a node outside EXCEPT_NODES still runs (same task ID, same node)."""

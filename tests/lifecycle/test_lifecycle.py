@@ -6,7 +6,6 @@ swarm. Every step: --check first (predicts, changes nothing), then the run, then
 
 import hashlib
 import json
-import time
 
 from conftest import KEY_FILE, VAULT_PASSWORD_FILE, env, sh, wait_until
 
@@ -24,23 +23,15 @@ def spec_of(lab, host):
 
 
 def fingerprint(lab):
-    """What a --check run must leave alone: every node's spec and version, the services, ufw on each host. Read
-    once the node objects stopped changing: after a role change the swarm itself updates the node's object for a
-    while (its certificate, its status), which no run of ours does."""
-    def read():
-        nodes = sorted((n['ID'], n['Version']['Index'], json.dumps(n['Spec'], sort_keys=True)) for n in lab.nodes())
-        services = sorted((s['Spec']['Name'], s['Version']['Index']) for s in lab.api(lab.live_manager(), '/services'))
-        return nodes, services
-
-    deadline, last = time.time() + 60, None
-    while True:
-        now = read()
-        if now == last or time.time() > deadline:
-            break
-        last = now
-        time.sleep(3)
+    """What a --check (or refused) run must leave alone: every node's spec, every service's spec, ufw on each host.
+    Specs, not version indexes: the swarm itself rewrites a node's object for a while after a role change (its
+    certificate, its status) and a service's after a rollout (its update status), which no run of ours does;
+    anything a run could change (labels, availability, role, a service) is in a spec."""
+    nodes = sorted((n['ID'], json.dumps(n['Spec'], sort_keys=True)) for n in lab.nodes())
+    services = sorted((s['ID'], json.dumps(s['Spec'], sort_keys=True))
+                      for s in lab.api(lab.live_manager(), '/services'))
     rules = dict((h, lab.ufw(h)) for h in lab.managers + lab.workers)
-    return now[0], now[1], rules
+    return nodes, services, rules
 
 
 def differences(before, after):

@@ -373,6 +373,35 @@ def test_advertise_address(requested, address, error):
     assert result['address'] == address and error in result['error'] and bool(result['error']) is bool(error)
 
 
+# swarm_info addresses=true: the addresses by interface (an interface may hold several), the default route's source
+READ = {'interfaces': {'lo': ['127.0.0.1'], 'eth0': [], 'eth-1': ['192.168.5.1', '192.168.5.2'], 'ens3': ['10.0.0.1']},
+        'default_ipv4': '10.0.0.1'}
+
+
+@pytest.mark.parametrize('requested, address, error', [
+    ('', '10.0.0.1', ''),
+    ('192.168.5.2', '192.168.5.2', ''),
+    ('eth-1', '192.168.5.1', ''),
+    ('10.9.9.9', '', 'swarm_advertise_addr 10.9.9.9 is not an address of h1 (its IPv4 addresses: 127.0.0.1, '
+                     '192.168.5.1, 192.168.5.2, 10.0.0.1)'),
+    ('eth0', '', 'names an interface of h1 without an IPv4 address'),
+    ('wlan9', '', 'neither an IPv4 address nor an interface of h1 (its interfaces: lo, eth0, eth-1, ens3)'),
+])
+def test_advertise_address_from_the_swarm_read(requested, address, error):
+    # what site.yml uses (swarm_info addresses=true, no facts): the same answers and messages as from facts
+    result = advertise_address('h1', requested, READ)
+    assert result['address'] == address and error in result['error'] and bool(result['error']) is bool(error)
+
+
+def test_advertise_address_from_hostile_reads():
+    assert advertise_address('h1', 'eth-1', READ)['address'] == '192.168.5.1'
+    for hostile in (None, {}, {'interfaces': {}, 'default_ipv4': None}, {'interfaces': None}, {'interfaces': []}):
+        assert 'h1 has no default IPv4 route' in advertise_address('h1', '', hostile)['error'], hostile
+        assert 'is neither an IPv4 address nor an interface' in advertise_address('h1', 'eth0', hostile)['error']
+    # an address the host does not have is refused whatever the read says its default is
+    assert advertise_address('h1', '10.0.0.9', dict(READ, default_ipv4='10.0.0.9'))['error']
+
+
 def test_no_default_route_asks_for_an_address():
     assert 'h1 has no default IPv4 route' in advertise_address('h1', '', {})['error']
 
