@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# `make test`: every suite CI runs, timed. The test bed and the unit tests run first; the other steps
-# then run in lanes side by side (each suite owns its network and
+# `make test`: every suite CI runs, timed. The quick checks run first, one after another; the suites
+# that drive node containers then run in lanes side by side (each suite owns its network and
 # container names, and most of their time is spent waiting on apt, engines and swarms, not CPU).
 # A failed step does not stop the others (one run shows every failure). The run fails when any step
 # failed, when a lane ended with a non-zero status (a lane that died mid-way), or when a step that was
@@ -10,13 +10,14 @@ set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 
 # Steps are make targets. Overridable for tests of this script (tests/meta/test_run_all.py).
-serial_steps="${SWARMOPS_TEST_SERIAL:-testbed unit}"
-# Lanes are separated by '|'. Balanced by the times of a full run on a 2-core machine, suites side by side
-# (seconds, CI run of 091ea60): faults 1781 + objects 265 + integration-cluster 301 + core-matrix 259; lifecycle
-# 1726 + integration-service 498 + distribution 330 + integration-targets 81; lint 45 + sanity 69 + aws 86 +
-# rolling 740 + molecule-ha 519 + molecule-default 377 + firewall-ssh 285 + molecule-docker 227. The quick
-# checks need no test bed: they fill the shortest lane instead of holding up all three.
-lanes="${SWARMOPS_TEST_LANES:-faults objects integration-cluster core-matrix | lifecycle integration-service distribution integration-targets | lint sanity aws rolling molecule-ha molecule-default firewall-ssh molecule-docker}"
+serial_steps="${SWARMOPS_TEST_SERIAL:-testbed unit lint sanity aws}"
+# Lanes are separated by '|'. Balanced by the times of full runs on a 2-core machine, suites side by side
+# (seconds, fresh-clone run of 492fbff): faults 2044 + objects 413 + integration-cluster 347 + core-matrix 317;
+# lifecycle 1939 + integration-service 717 + distribution 357 + integration-targets 102; rolling 834 + molecule-ha
+# 579 + molecule-default 448 + firewall-ssh 314 + molecule-docker 478. The quick checks run first, on their own:
+# the one run with them in the shortest lane (that one) took 55 minutes in all, the last one of this layout 51
+# (one run each, so noise as much as cause: the machine is CPU-bound either way).
+lanes="${SWARMOPS_TEST_LANES:-faults objects integration-cluster core-matrix | lifecycle integration-service distribution integration-targets | rolling molecule-ha molecule-default firewall-ssh molecule-docker}"
 make_command="${SWARMOPS_TEST_MAKE:-make}"
 # SWARMOPS_TEST_STEPS="unit lint" runs a subset (step names as above).
 selected="${SWARMOPS_TEST_STEPS:-}"
