@@ -357,39 +357,31 @@ def test_inventory_check_reads_the_groups_it_is_told():
 
 FACTS = {'default_ipv4': {'address': '10.0.0.1', 'interface': 'eth0'}, 'all_ipv4_addresses': ['10.0.0.1', '192.168.5.1'],
          'interfaces': ['lo', 'eth0', 'eth-1'], 'eth_1': {'ipv4': {'address': '192.168.5.1'}}, 'eth0': {}}
-
-
-@pytest.mark.parametrize('requested, address, error', [
-    ('', '10.0.0.1', ''),
-    ('192.168.5.1', '192.168.5.1', ''),
-    ('eth-1', '192.168.5.1', ''),                 # interface names with dashes: facts use underscores
-    ('10.9.9.9', '', 'swarm_advertise_addr 10.9.9.9 is not an address of h1 (its IPv4 addresses: 10.0.0.1, '
-                     '192.168.5.1): other nodes could not reach it there. Use one of those addresses, or an interface name'),
-    ('eth0', '', 'names an interface of h1 without an IPv4 address'),
-    ('wlan9', '', 'neither an IPv4 address nor an interface of h1 (its interfaces: lo, eth0, eth-1)'),
-])
-def test_advertise_address(requested, address, error):
-    result = advertise_address('h1', requested, FACTS)
-    assert result['address'] == address and error in result['error'] and bool(result['error']) is bool(error)
-
-
-# swarm_info addresses=true: the addresses by interface (an interface may hold several), the default route's source
+# swarm_info addresses=true (what site.yml uses: no facts): addresses by interface (an interface may hold several)
+# and the default route's source
 READ = {'interfaces': {'lo': ['127.0.0.1'], 'eth0': [], 'eth-1': ['192.168.5.1', '192.168.5.2'], 'ens3': ['10.0.0.1']},
         'default_ipv4': '10.0.0.1'}
 
 
-@pytest.mark.parametrize('requested, address, error', [
-    ('', '10.0.0.1', ''),
-    ('192.168.5.2', '192.168.5.2', ''),
-    ('eth-1', '192.168.5.1', ''),
-    ('10.9.9.9', '', 'swarm_advertise_addr 10.9.9.9 is not an address of h1 (its IPv4 addresses: 127.0.0.1, '
-                     '192.168.5.1, 192.168.5.2, 10.0.0.1)'),
-    ('eth0', '', 'names an interface of h1 without an IPv4 address'),
-    ('wlan9', '', 'neither an IPv4 address nor an interface of h1 (its interfaces: lo, eth0, eth-1, ens3)'),
-])
-def test_advertise_address_from_the_swarm_read(requested, address, error):
-    # what site.yml uses (swarm_info addresses=true, no facts): the same answers and messages as from facts
-    result = advertise_address('h1', requested, READ)
+@pytest.mark.parametrize('read, requested, address, error', [
+    (FACTS, '', '10.0.0.1', ''),
+    (FACTS, '192.168.5.1', '192.168.5.1', ''),
+    (FACTS, 'eth-1', '192.168.5.1', ''),                 # interface names with dashes: facts use underscores
+    (FACTS, '10.9.9.9', '', 'swarm_advertise_addr 10.9.9.9 is not an address of h1 (its IPv4 addresses: 10.0.0.1, '
+     '192.168.5.1): other nodes could not reach it there. Use one of those addresses, or an interface name'),
+    (FACTS, 'eth0', '', 'names an interface of h1 without an IPv4 address'),
+    (FACTS, 'wlan9', '', 'neither an IPv4 address nor an interface of h1 (its interfaces: lo, eth0, eth-1)'),
+    (READ, '', '10.0.0.1', ''),
+    (READ, '192.168.5.2', '192.168.5.2', ''),
+    (READ, 'eth-1', '192.168.5.1', ''),
+    (READ, '10.9.9.9', '', 'swarm_advertise_addr 10.9.9.9 is not an address of h1 (its IPv4 addresses: 127.0.0.1, '
+     '192.168.5.1, 192.168.5.2, 10.0.0.1)'),
+    (READ, 'eth0', '', 'names an interface of h1 without an IPv4 address'),
+    (READ, 'wlan9', '', 'neither an IPv4 address nor an interface of h1 (its interfaces: lo, eth0, eth-1, ens3)'),
+], ids=lambda value: value if isinstance(value, str) else None)
+def test_advertise_address(read, requested, address, error):
+    # the same answers and messages from gathered facts and from the swarm read
+    result = advertise_address('h1', requested, read)
     assert result['address'] == address and error in result['error'] and bool(result['error']) is bool(error)
 
 
