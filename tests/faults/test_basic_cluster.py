@@ -241,6 +241,34 @@ def test_renamed_groups_are_followed_by_every_play_and_role(basic, tmp_path):
     run.assert_ok(hosts=['manager1'], changed=0)
 
 
+def task_block(stdout, task_name):
+    """The output of the task named TASK_NAME (its host lines), up to the next task."""
+    start = stdout.index(task_name)
+    end = stdout.find('\nTASK [', start)
+    return stdout[start:] if end < 0 else stdout[start:end]
+
+
+def test_swarm_limit_converges_every_host_it_names_and_refuses_a_typo(basic):
+    # A name that matches nothing (a typo) is refused when the first changing play starts: nothing changed.
+    before = fingerprint(basic)
+    run = basic.site(extra_vars={'swarm_limit': 'worker2:wroker1'}, label='limit-typo')
+    assert run.rc != 0, run.describe()
+    assert "swarm_limit names 'wroker1', which is no host or group of the inventory" in run.stdout + run.stderr, \
+        run.describe()
+    assert 'swarmops.swarm.firewall' not in run.stdout, run.describe()
+    assert fingerprint(basic) == before
+    # The AWX survey's form, hosts joined with ':': every one of them is converged (a host pattern
+    # 'managers:workers:&manager1:worker2' would have left worker2 out), and no other host is touched.
+    leave(basic, 'worker2')
+    run = basic.site(extra_vars={'swarm_limit': 'manager1:worker2'}, label='limit-two-hosts')
+    run.assert_ok(hosts=basic.hosts)
+    firewall_read = task_block(run.stdout, "TASK [swarmops.swarm.firewall : Read the host's firewall")
+    assert '[manager1]' in firewall_read and '[worker2]' in firewall_read, run.describe()
+    assert '[worker1]' not in firewall_read, run.describe()
+    assert 'changed: [worker2]' in run.stdout, run.describe()  # joined again
+    basic.assert_whole()
+
+
 # ---- docker stopped and disabled on a worker -> started, enabled, Ready ----------------------
 
 def test_stopped_and_disabled_engine_on_a_worker_is_started_again(basic):

@@ -1,0 +1,138 @@
+# -*- coding: utf-8 -*-
+# Copyright: swarmops.swarm contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+name: swarm_play_hosts
+short_description: The hosts of a swarm play, from the managers' and workers' groups and swarm_limit
+version_added: 0.1.0
+description:
+  - The hosts of the managers' group, then of the workers' group, restricted to those that C(swarm_limit) names
+    and without the hosts of the excluded groups, in inventory order - what the collection's playbooks put on their
+    C(hosts:) lines.
+  - C(swarm_limit) takes host names, group names, C(all) and shell-style wildcards (C(worker*)), joined with C(:)
+    or C(,) - the survey's C(manager1:worker3) is both hosts, where a host pattern C(managers:workers:&manager1:worker3)
+    would keep manager1 only. A name that matches no host or group of the inventory is refused, naming it - a
+    typo must not turn a run into one that silently changes nothing.
+  - Refuses a group name that is not a single group (empty, or holding a pattern character such as C(:), C(,),
+    C(&), C(!), C(*) or a space), naming the variable. A group that does not exist has no hosts.
+  - Why the playbooks use a filter here, besides the above. A play's C(hosts:) line is templated once, in the
+    controller's main process. Using one of the collection's filters there loads them all in that process, so
+    that every task's worker process (forked from it) finds them loaded. Otherwise each worker loads and compiles
+    all of the collection's filters again, about 0.15 s for each task that uses one.
+options:
+  _input:
+    description: The inventory's groups (the C(groups) variable).
+    type: dict
+    required: true
+  managers:
+    description: The managers' group name (C(swarm_managers_group)).
+    type: str
+    required: true
+  workers:
+    description: The workers' group name (C(swarm_workers_group)); omitted, the play is the managers' only.
+    type: str
+  limit:
+    description: The hosts the play is restricted to (C(swarm_limit)), see above.
+    type: str
+    default: all
+  exclude:
+    description: Groups whose hosts are left out of the play.
+    type: list
+    elements: str
+    default: []
+'''
+
+EXAMPLES = r'''
+- name: Every node of the swarm, within swarm_limit
+  hosts: >-
+    {{ groups | swarmops.swarm.swarm_play_hosts(swarm_managers_group | default('swarm_managers'),
+       swarm_workers_group | default('swarm_workers'), limit=swarm_limit | default('all')) }}
+  gather_facts: false
+  tasks: []
+'''
+
+RETURN = r'''
+_value:
+  description: The host names, managers' group first, each once.
+  type: list
+  elements: str
+'''
+
+import fnmatch
+
+from ansible.errors import AnsibleFilterError
+from ansible.module_utils.common.collections import is_sequence
+from ansible.module_utils.six import string_types
+
+# What separates or modifies the parts of a host pattern: a group name holding one is several patterns.
+_PATTERN_CHARACTERS = frozenset(':,&!*?[]~ \t\n')
+_WILDCARDS = frozenset('*?[')
+_LIMIT_HELP = ("swarm_limit takes host names, group names, 'all' and wildcards (worker*), joined with ':' or ','")
+
+
+def _group(name, variable):
+    if not isinstance(name, string_types) or not name.strip() or _PATTERN_CHARACTERS.intersection(name):
+        raise AnsibleFilterError(
+            '%s must be the name of one inventory group, not %r: a name with a pattern character (: , & ! * ? [ ] ~ '
+            'or a space) would select other hosts' % (variable, name))
+    return name
+
+
+def _limited(groups, limit):
+    """The hosts LIMIT names, or None for all of them."""
+    if not isinstance(limit, string_types) or not limit.strip():
+        raise AnsibleFilterError('%s, not %r' % (_LIMIT_HELP, limit))
+    every_host = list(groups.get('all') or [])
+    items = [item.strip() for item in limit.replace(',', ':').split(':') if item.strip()]
+    if not items:
+        raise AnsibleFilterError('%s, not %r' % (_LIMIT_HELP, limit))
+    chosen = set()
+    for item in items:
+        if item == 'all':
+            return None
+        if item[0] in '&!~' or item.startswith('@'):
+            raise AnsibleFilterError('%s; %r is not one' % (_LIMIT_HELP, item))
+        if item in groups:
+            matched = list(groups[item] or [])
+        elif item in every_host:
+            matched = [item]
+        elif _WILDCARDS.intersection(item):
+            matched = fnmatch.filter(every_host, item)
+        else:
+            matched = []
+        if not matched:
+            raise AnsibleFilterError(
+                'swarm_limit names %r, which is no host or group of the inventory (or a group without hosts): '
+                'nothing would be converged' % item)
+        chosen.update(matched)
+    return chosen
+
+
+def swarm_play_hosts(groups, managers, workers=None, limit='all', exclude=None):
+    if not isinstance(groups, dict):
+        raise AnsibleFilterError('swarm_play_hosts takes the groups variable, not %s' % type(groups).__name__)
+    names = [_group(managers, 'swarm_managers_group')]
+    if workers is not None:
+        names.append(_group(workers, 'swarm_workers_group'))
+    if exclude is not None and (isinstance(exclude, string_types) or not is_sequence(exclude)):
+        raise AnsibleFilterError('exclude must be a list of group names, not %r' % (exclude,))
+    chosen = _limited(groups, limit)
+    excluded = set()
+    for name in exclude or []:
+        excluded.update(groups.get(_group(name, 'an excluded group')) or [])
+    hosts = []
+    for name in names:
+        for host in groups.get(name) or []:
+            if host not in hosts and host not in excluded and (chosen is None or host in chosen):
+                hosts.append(host)
+    return hosts
+
+
+class FilterModule(object):
+    def filters(self):
+        return {'swarm_play_hosts': swarm_play_hosts}

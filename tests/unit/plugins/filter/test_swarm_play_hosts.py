@@ -1,0 +1,91 @@
+"""The hosts of the collection's plays: groups in, host names out; swarm_limit as the AWX survey documents it."""
+
+import pytest
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.swarmops.swarm.plugins.filter.swarm_play_hosts import FilterModule
+
+play_hosts = FilterModule().filters()['swarm_play_hosts']
+
+GROUPS = {
+    'all': ['manager1', 'manager2', 'worker1', 'worker2', 'worker3', 'bastion'],
+    'ungrouped': ['bastion'],
+    'swarm': ['manager1', 'manager2', 'worker1', 'worker2', 'worker3'],
+    'swarm_managers': ['manager1', 'manager2'],
+    'swarm_workers': ['worker1', 'worker2', 'worker3'],
+    'leaving': ['worker2'],
+    'empty': [],
+}
+
+
+@pytest.mark.parametrize('limit, expected', [
+    ('all', ['manager1', 'manager2', 'worker1', 'worker2', 'worker3']),
+    ('worker3', ['worker3']),
+    # the survey's form: several hosts joined with ':' are all of them (a host pattern's ':&' kept the first)
+    ('manager1:worker3', ['manager1', 'worker3']),
+    ('worker3, manager2', ['manager2', 'worker3']),
+    ('swarm_workers', ['worker1', 'worker2', 'worker3']),
+    ('worker[12]', ['worker1', 'worker2']),
+    ('manager*:worker1', ['manager1', 'manager2', 'worker1']),
+    # a host outside the swarm's groups narrows the play to none of them: nothing of the swarm to converge
+    ('bastion', []),
+    ('worker1:all', ['manager1', 'manager2', 'worker1', 'worker2', 'worker3']),
+])
+def test_limit_restricts_the_groups_in_inventory_order(limit, expected):
+    assert play_hosts(GROUPS, 'swarm_managers', 'swarm_workers', limit=limit) == expected
+
+
+def test_managers_only_exclusions_and_missing_groups():
+    assert play_hosts(GROUPS, 'swarm_managers') == ['manager1', 'manager2']
+    assert play_hosts(GROUPS, 'swarm_managers', 'swarm_workers', exclude=['leaving']) == [
+        'manager1', 'manager2', 'worker1', 'worker3']
+    # a group made later in a run (add_host) may not exist yet: it excludes nothing
+    assert play_hosts(GROUPS, 'swarm_managers', 'swarm_workers', exclude=['not_made_yet'])[-1] == 'worker3'
+    # a group the inventory lacks has no hosts, as a host pattern's would
+    assert play_hosts(GROUPS, 'managers', 'swarm_workers') == ['worker1', 'worker2', 'worker3']
+    # a host in both groups is in the play once, where its managers' group puts it
+    both = dict(GROUPS, swarm_workers=['manager2', 'worker1'])
+    assert play_hosts(both, 'swarm_managers', 'swarm_workers') == ['manager1', 'manager2', 'worker1']
+
+
+@pytest.mark.parametrize('limit, named', [
+    ('wroker3', "'wroker3'"),            # a typo must not make a run that converges nothing
+    ('worker3:wroker1', "'wroker1'"),
+    ('worker9*', "'worker9*'"),
+    ('empty', "'empty'"),
+    ('!worker1', "'!worker1'"),
+    ('&swarm_workers', "'&swarm_workers'"),
+    ('~worker.*', "'~worker.*'"),
+    ('', 'swarm_limit takes'),
+    (' : ', 'swarm_limit takes'),
+    (None, 'swarm_limit takes'),
+    (['worker1'], 'swarm_limit takes'),
+])
+def test_limit_naming_nothing_or_hostile_is_refused_naming_it(limit, named):
+    with pytest.raises(AnsibleFilterError) as caught:
+        play_hosts(GROUPS, 'swarm_managers', 'swarm_workers', limit=limit)
+    assert named in str(caught.value)
+
+
+@pytest.mark.parametrize('managers, workers, variable', [
+    ('swarm_managers:swarm_workers', 'swarm_workers', 'swarm_managers_group'),
+    ('swarm_managers', 'swarm_workers,bastion', 'swarm_workers_group'),
+    ('swarm_managers', '!swarm_workers', 'swarm_workers_group'),
+    ('swarm_managers', 'swarm workers', 'swarm_workers_group'),
+    ('', 'swarm_workers', 'swarm_managers_group'),
+    (None, 'swarm_workers', 'swarm_managers_group'),
+    (['swarm_managers'], 'swarm_workers', 'swarm_managers_group'),
+])
+def test_group_names_that_are_patterns_are_refused_naming_the_variable(managers, workers, variable):
+    with pytest.raises(AnsibleFilterError, match=variable):
+        play_hosts(GROUPS, managers, workers)
+
+
+def test_bad_groups_and_exclusions_are_refused():
+    with pytest.raises(AnsibleFilterError, match='groups variable'):
+        play_hosts(['manager1'], 'swarm_managers')
+    with pytest.raises(AnsibleFilterError, match='exclude must be a list'):
+        play_hosts(GROUPS, 'swarm_managers', exclude='leaving')
+    with pytest.raises(AnsibleFilterError, match='excluded group'):
+        play_hosts(GROUPS, 'swarm_managers', exclude=['a:b'])
