@@ -71,9 +71,10 @@ class ActionModule(ActionBase):
         managers = list(groups.get(args['managers_group']) or [])
         workers = [name for name in groups.get(args['workers_group']) or [] if name not in managers]
         hostvars = task_vars.get('hostvars') or {}
+        addresses = dict((name, self._member_address(name, hostvars, args['state'] if name == host else None))
+                         for name in managers + workers)
         members = {'managers': managers, 'workers': workers, 'managers_group': args['managers_group'],
-                   'workers_group': args['workers_group'],
-                   'addresses': dict((name, self._member_address(name, hostvars)) for name in managers + workers)}
+                   'workers_group': args['workers_group'], 'addresses': addresses}
         keys = ('backend', 'extra_sources', 'allow_esp', 'allow_world', 'ssh_ports', 'ssh_sources', 'published_ports',
                 'firewalld_policy', 'apt_cache_valid_time')
         params = dict((key, args[key]) for key in keys)
@@ -102,13 +103,15 @@ class ActionModule(ActionBase):
             display.deprecated(message, version='0.3.0', collection_name='swarmops.swarm')
 
     @staticmethod
-    def _member_address(name, hostvars):
-        """{'value', 'origin'}: where the member's address comes from, most specific first."""
+    def _member_address(name, hostvars, own_read=None):
+        """{'value', 'origin'}: where the member's address comes from, most specific first. OWN_READ is the
+        firewall_info read this task decides from, when NAME is the host itself: a caller that registered its
+        read under another name than the firewall role's (swarm_reset) needs no facts for the host's address."""
         hv = hostvars.get(name) or {}
         resolved = hv.get('swarm_node_advertise_addr')
         if resolved:
             return {'value': resolved, 'origin': 'swarm_node_advertise_addr'}
-        info = hv.get('_firewall_info') or {}
+        info = hv.get('_firewall_info') or own_read or {}
         requested = hv.get('swarm_advertise_addr')
         if requested:
             try:

@@ -81,3 +81,15 @@ def test_a_connection_that_is_not_ssh_has_no_ports():
 ])
 def test_member_addresses_most_specific_first(hostvars, expected):
     assert ActionModule._member_address('m', {'m': hostvars}) == expected
+
+
+def test_the_host_itself_is_found_in_the_read_the_task_decides_from():
+    # swarm_reset registers the read under its own name and gathers no facts: the task's own read answers
+    own = {'default_ipv4': '10.5.5.5', 'interfaces': {'eth1': ['10.6.6.6']}}
+    assert ActionModule._member_address('m', {'m': {}}, own) == {
+        'value': '10.5.5.5', 'origin': 'the default IPv4 address (firewall_info)'}
+    assert ActionModule._member_address('m', {'m': {'swarm_advertise_addr': 'eth1'}}, own) == {
+        'value': '10.6.6.6', 'origin': 'swarm_advertise_addr (interface eth1)'}
+    # the firewall role's registered read of the host stays first
+    assert ActionModule._member_address('m', {'m': {'_firewall_info': {'default_ipv4': '10.7.7.7'}}}, own)[
+        'value'] == '10.7.7.7'
