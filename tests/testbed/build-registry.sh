@@ -47,6 +47,7 @@ builder="swarmops-build-registry"
 ensure_network swarmops-build 10.213.250.0/24
 start_node "$builder" "$base" swarmops-build
 trap 'docker rm -f -v "$builder" >/dev/null 2>&1 || true' EXIT
+apt_quiet "$builder"
 docker exec "$builder" bash -c '
   set -e
   export DEBIAN_FRONTEND=noninteractive

@@ -29,6 +29,7 @@ builder="ssh-build-$release"
 ensure_network swarmops-ssh 10.213.35.0/24
 start_node "$builder" "$base" swarmops-ssh
 trap 'docker rm -f -v "$builder" >/dev/null 2>&1 || true' EXIT
+apt_quiet "$builder"
 docker exec "$builder" bash -c '
   set -e
   export DEBIAN_FRONTEND=noninteractive

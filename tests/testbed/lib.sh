@@ -47,6 +47,20 @@ start_node() {
   wait_for_systemd "$name"
 }
 
+# apt_quiet NAME: a builder container's own apt runs first. The node image keeps Debian's apt-daily timers (a
+# real host has them, and the roles wait for the lock they take); at boot they may start `apt-get update` and
+# hold the lists lock just when a build script runs its own (a fresh clone's test bed failed on it once).
+apt_quiet() {
+  local name="$1"
+  docker exec "$name" bash -c '
+    systemctl stop apt-daily.timer apt-daily-upgrade.timer apt-daily.service apt-daily-upgrade.service \
+      >/dev/null 2>&1 || true
+    for _ in $(seq 120); do pgrep -x apt-get >/dev/null || pgrep -x apt >/dev/null || pgrep -x dpkg >/dev/null || exit 0
+      sleep 1
+    done
+    echo "apt still busy after 120 s" >&2; exit 1'
+}
+
 wait_for_systemd() {
   local name="$1" state=""
   # Usually a few seconds; minutes when the machine is loaded by parallel scenarios.
