@@ -66,6 +66,7 @@ def test_kernel_read_agrees_with_ip_on_this_host():
         every = [a for addresses in kernel['interfaces'].values() for a in addresses]
         assert kernel['default_ipv4'] == '' or kernel['default_ipv4'] in every
         return
+
     def ip_says(*argv):
         return subprocess.run([ip, '-4'] + list(argv), capture_output=True, text=True, check=False)
 
