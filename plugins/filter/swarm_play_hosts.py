@@ -85,12 +85,11 @@ def _group(name, variable):
 
 def _limited(groups, limit):
     """The hosts LIMIT names, or None for all of them."""
-    if not isinstance(limit, string_types) or not limit.strip():
+    items = [item.strip() for item in limit.replace(',', ':').split(':') if item.strip()] \
+        if isinstance(limit, string_types) else []
+    if not items:  # not a string, empty, or separators only
         raise AnsibleFilterError('%s, not %r' % (_LIMIT_HELP, limit))
     every_host = list(groups.get('all') or [])
-    items = [item.strip() for item in limit.replace(',', ':').split(':') if item.strip()]
-    if not items:
-        raise AnsibleFilterError('%s, not %r' % (_LIMIT_HELP, limit))
     chosen = set()
     for item in items:
         if item == 'all':
