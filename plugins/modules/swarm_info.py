@@ -96,8 +96,25 @@ options:
         in its result). An advertise address can be chosen from them without gathering facts.
     type: bool
     default: false
+  firewall:
+    description:
+      - Also make, in this call, the read of M(swarmops.swarm.firewall_info) with these options (the same names,
+        types and defaults - C(backend), C(policy), C(legacy_zone), C(packages)), returned in RV(firewall_read).
+      - A playbook's first read of each node can so carry the firewall role's read too (one round trip per host
+        instead of two); the role takes it (its C(firewall_host_read)) when it was made with the role's options.
+      - Made before the engine is asked anything, so it is also in the result of a failure.
+    type: dict
+  engine:
+    description:
+      - Also make, in this call, the read of M(swarmops.swarm.docker_engine_info) with these options (the same
+        names, types and defaults), returned in RV(engine_read); the docker role takes it (its
+        C(docker_host_read)) when it was made with the role's options and nothing changed on the host since.
+      - Made before the engine is asked anything, so it is also in the result of a failure.
+    type: dict
 seealso:
   - module: swarmops.swarm.swarm_init
+  - module: swarmops.swarm.firewall_info
+  - module: swarmops.swarm.docker_engine_info
 '''
 
 EXAMPLES = r'''
@@ -399,6 +416,18 @@ host:
   returned: when O(addresses=true)
   type: dict
   sample: {interfaces: {eth0: [10.0.0.11]}, default_ipv4: 10.0.0.11}
+firewall_read:
+  description:
+    - What M(swarmops.swarm.firewall_info) returns for O(firewall), and C(options), those options as validated
+      (defaults filled in). Also in the result of a failure.
+  returned: when O(firewall) is set
+  type: dict
+engine_read:
+  description:
+    - What M(swarmops.swarm.docker_engine_info) returns for O(engine), and C(options), those options as validated
+      (defaults filled in). Also in the result of a failure.
+  returned: when O(engine) is set
+  type: dict
 unlock_key:
   description: The unlock key (null when autolock is off). Secret.
   returned: O(unlock_key=true) on a manager
@@ -408,9 +437,12 @@ unlock_key:
 import json
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.swarmops.swarm.plugins.module_utils._engine import (
     ENGINE_ARGUMENT_SPEC, EngineClient, EngineError)
+from ansible_collections.swarmops.swarm.plugins.module_utils._engine_read import ENGINE_READ_SPEC, read_engine
+from ansible_collections.swarmops.swarm.plugins.module_utils._firewall_read import FIREWALL_READ_SPEC, read_firewall
 from ansible_collections.swarmops.swarm.plugins.module_utils._host_addresses import ipv4_addresses
 from ansible_collections.swarmops.swarm.plugins.module_utils.swarm_cluster import (
     SwarmInputError, filter_nodes, filter_services, parse_label_selectors, quorum_summary, redact,
@@ -425,6 +457,19 @@ def api_at_least(version, wanted):
         return tuple(int(p) for p in str(version).split('.')[:2]) >= wanted
     except ValueError:
         return False
+
+
+def validated(module, name, spec):
+    """The options of the read NAME, checked like its own module checks them; a bad one fails the module
+    before anything is read, naming it (firewall.backend, engine.files, ...)."""
+    result = ArgumentSpecValidator(spec[0]).validate(module.params[name])
+    if result.error_messages:
+        module.fail_json(msg='%s: %s' % (name, '; '.join(result.error_messages)))
+    return result.validated_parameters
+
+
+# The reads another role makes, which this call can make too: option name -> (argument spec, reader).
+READS = {'firewall': (FIREWALL_READ_SPEC, read_firewall), 'engine': (ENGINE_READ_SPEC, read_engine)}
 
 
 def main():
@@ -443,6 +488,8 @@ def main():
         join_tokens=dict(type='bool', default=False, no_log=False),
         unlock_key=dict(type='bool', default=False, no_log=False),
         addresses=dict(type='bool', default=False),
+        firewall=dict(type='dict'),
+        engine=dict(type='dict'),
     )
     argument_spec.update(ENGINE_ARGUMENT_SPEC)
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
@@ -451,15 +498,19 @@ def main():
         parse_label_selectors((module.params['service_filters'] or {}).get('labels'), 'service_filters.labels')
     except SwarmInputError as exc:
         module.fail_json(msg=str(exc))
-    # first: a bare host or a stopped engine still has addresses, and a preflight chooses the advertise address
-    # from them in the same call
-    host = dict(host=ipv4_addresses(module)) if module.params['addresses'] else {}
-    client = EngineClient.from_module(module, failure=host)
+    reads = dict((name, validated(module, name, spec)) for name, spec in READS.items()
+                 if module.params[name] is not None)
+    # first: a bare host or a stopped engine still has addresses (and a firewall and packages), and a preflight
+    # chooses the advertise address from them in the same call
+    extra = dict(host=ipv4_addresses(module)) if module.params['addresses'] else {}
+    for name, options in reads.items():
+        extra[name + '_read'] = dict(READS[name][1](module, options), options=options)
+    client = EngineClient.from_module(module, failure=extra)
     try:
         result = collect(module.params, client)
     except EngineError as exc:
-        module.fail_json(msg=redact('Docker engine error: %s' % exc), **host)
-    module.exit_json(changed=False, **dict(result, **host))
+        module.fail_json(msg=redact('Docker engine error: %s' % exc), **extra)
+    module.exit_json(changed=False, **dict(result, **extra))
 
 
 def collect(params, client):

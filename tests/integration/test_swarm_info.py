@@ -155,3 +155,52 @@ def test_tasks_cluster_settings_and_filters(ansible, trio):
     assert bad['failed'] and 'node_filters.labels' in bad['msg']
     for name in ('listed', 'ghostly'):
         m1.engine('DELETE', '/services/%s' % name)
+
+
+# Not part of what is read: the apt cache's age changes between two reads seconds apart; the rest are the
+# task's result fields and the harness's secret checks (steps()).
+NOT_THE_READ = ('apt_cache_age', 'changed', 'failed', 'invocation', 'options', 'secrets')
+
+
+def test_one_call_makes_the_firewall_and_engine_reads_exactly_as_their_modules(ansible, trio):
+    """site.yml's first read carries the firewall and docker roles' reads: each must be what the role's own module
+    reads, field for field, on every node; a bad option is refused naming it before anything is read; and a
+    node whose engine does not answer still returns both reads in the failure (a bare host is planned from them)."""
+    firewall = {'backend': 'auto', 'policy': 'swarmops', 'legacy_zone': 'swarmops'}
+    engine = {'files': ['/etc/docker', '/etc/docker/daemon.json', '/etc/apt/sources.list.d/docker.sources'],
+              'keyring': '/etc/apt/keyrings/docker.asc', 'packages': ['docker-ce', 'docker.io', 'python3-docker'],
+              'madison': 'docker-ce', 'repository_urls': ['download.docker.com'],
+              'source_file': '/etc/apt/sources.list.d/docker.sources',
+              'keyring_dirs': ['/etc/apt/trusted.gpg.d', '/usr/share/keyrings'], 'keyring_names': ['docker.gpg'],
+              'services': ['docker', 'containerd'], 'group': 'docker'}
+    hosts = ','.join(n.name for n in trio)
+    r, _run = ansible.steps(hosts, [
+        {'module': INFO, 'args': {'nodes': False, 'services': False, 'firewall': firewall, 'engine': engine}},
+        {'module': 'swarmops.swarm.firewall_info', 'args': firewall},
+        {'module': 'swarmops.swarm.docker_engine_info', 'args': engine},
+        {'module': INFO, 'args': {'firewall': dict(firewall, backend='pf'), 'engine': engine}},
+        {'module': INFO, 'args': {'engine': dict(engine, services='docker', engine_wait='soon')}},
+        {'module': INFO, 'args': {'docker_host': 'unix:///run/nothing-listens-here.sock', 'addresses': True,
+                                  'firewall': firewall, 'engine': engine}},
+    ])
+    for node in trio:
+        merged, own_firewall, own_engine, bad_backend, bad_engine, no_engine = (step[node.name] for step in r)
+        assert not merged.get('failed'), merged
+        for read, own in ((merged['firewall_read'], own_firewall), (merged['engine_read'], own_engine)):
+            same = dict((k, v) for k, v in read.items() if k not in NOT_THE_READ)
+            assert same == dict((k, v) for k, v in own.items() if k not in NOT_THE_READ)
+            assert same  # not two empty answers
+        assert merged['firewall_read']['options'] == dict(firewall, packages=[])
+        assert merged['engine_read']['options']['madison'] == 'docker-ce'
+        assert merged['engine_read']['engine']['answers'] and merged['engine_read']['madison'] == own_engine['madison']
+        assert merged['swarm']['local_node_state'] == 'active'
+        # refused before anything is read, naming the read and the option
+        assert bad_backend['failed'] and 'firewall' in bad_backend['msg'] and 'backend' in bad_backend['msg']
+        assert 'firewall_read' not in bad_backend and 'engine_read' not in bad_backend
+        assert bad_engine['failed'] and 'engine' in bad_engine['msg'] and 'engine_wait' in bad_engine['msg']
+        assert 'engine_read' not in bad_engine
+        # no engine at that address: the failure carries the addresses and both reads
+        assert no_engine['failed'] and 'nothing-listens-here' in no_engine['msg']
+        assert no_engine['host']['default_ipv4'] == node.ip
+        assert no_engine['firewall_read']['default_ipv4'] == node.ip
+        assert no_engine['engine_read']['packages'] == own_engine['packages']

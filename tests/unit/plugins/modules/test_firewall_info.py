@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 COLLECTIONS = Path(__file__).resolve().parents[4] / '.cache' / 'collections'
-READ = ('import json; from ansible_collections.swarmops.swarm.plugins.modules.firewall_info import ssh_connection; '
+READ = ('import json; from ansible_collections.swarmops.swarm.plugins.module_utils._firewall_read import ssh_connection; '
         'print(json.dumps(ssh_connection()))')
 
 
