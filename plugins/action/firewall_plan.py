@@ -111,10 +111,7 @@ class ActionModule(ActionBase):
         resolved = hv.get('swarm_node_advertise_addr')
         if resolved:
             return {'value': resolved, 'origin': 'swarm_node_advertise_addr'}
-        info = hv.get('_firewall_info') or {}
-        if info.get('skipped'):  # the role took an earlier read of the host (firewall_host_read)
-            info = {}
-        info = info or own_read or {}
+        info = hv.get('_firewall_info') or own_read or {}
         requested = hv.get('swarm_advertise_addr')
         if requested:
             try:

@@ -198,6 +198,18 @@ class Run(object):
     def changed(self, host):
         return self.recap[host]['changed']
 
+    def outcomes(self, task):
+        """{host: 'ok' | 'changed' | 'skipping' | ...} of the task whose name ends with TASK, from the output."""
+        found = {}
+        for block in self.stdout.split('\nTASK [')[1:]:
+            header, _, body = block.partition('\n')
+            if header.split(']', 1)[0].endswith(task):
+                for line in body.splitlines():
+                    match = re.match(r'^(ok|changed|skipping|fatal|failed): \[([^\]]+)\]', line)
+                    if match:
+                        found[match.group(2)] = match.group(1)
+        return found
+
 
 class Lab(object):
     def __init__(self, workdir):
@@ -277,7 +289,7 @@ class Lab(object):
         path.write_text(json.dumps(inventory, indent=1))
         return path
 
-    def play(self, inventory, *args, env=None, label='run'):
+    def play(self, inventory, *args, env=None, label='run', playbook=PLAYBOOK):
         self.runs += 1
         control = tempfile.mkdtemp(prefix='cp-', dir=str(self.workdir))
         environment = dict(os.environ, ANSIBLE_CONFIG=str(REPO / 'ansible.cfg'),
@@ -286,7 +298,7 @@ class Lab(object):
                            ANSIBLE_RETRY_FILES_ENABLED='0')
         environment.pop('ANSIBLE_REMOTE_PORT', None)
         environment.update(env or {})
-        proc = sh(str(REPO / '.venv' / 'bin' / 'ansible-playbook'), '-i', str(inventory), str(PLAYBOOK), *args,
+        proc = sh(str(REPO / '.venv' / 'bin' / 'ansible-playbook'), '-i', str(inventory), str(playbook), *args,
                   check=False, env=environment, timeout=900)
         run = Run('%s #%d' % (label, self.runs), proc)
         (self.workdir / ('run-%02d-%s.log' % (self.runs, label))).write_text(run.describe())

@@ -9,11 +9,13 @@ that the firewall stopped it.
 import hashlib
 import subprocess
 from functools import partial
+from pathlib import Path
 
 import pytest
 
 from conftest import A, B, C, CONTROLLER, IMAGES, IP, MEMBERS, PORT, STRANGER, node, parallel, probe, sh, wait_until
 
+REPO_TESTS = Path(__file__).resolve().parent
 SOURCES = (A, B, C, 'controller', STRANGER)
 OWNED = 'comment=737761726d6f70733a'  # the hex of 'swarmops:' that begins the comment of each of the role's rules
 ALL_SSH_PORTS = sorted(PORT[m] for m in MEMBERS)
@@ -44,8 +46,8 @@ def test_first_run_over_ssh_changes_the_second_changes_nothing(lab):
                     assert run.changed(host) > 0, run.describe()
                 else:
                     assert run.changed(host) == 0, run.describe()
-                    # an unchanged host: the argument check, the read, the decision, and the skipped apply
-                    assert run.recap[host]['ok'] + run.recap[host]['skipped'] == 4, run.describe()
+                    # an unchanged host: the argument check, the read, keeping it, the decision, the skipped apply
+                    assert run.recap[host]['ok'] + run.recap[host]['skipped'] == 5, run.describe()
 
 
 def test_a_third_connection_still_works_and_no_port_was_assumed(lab):
@@ -256,3 +258,30 @@ def test_swarm_forms_across_the_firewalled_nodes(lab):
     wanted = sorted('%s Ready' % name for name in MEMBERS)
     wait_until(lambda: sorted(node(A, "docker node ls --format '{{.Hostname}} {{.Status}}'").stdout.split('\n')[:-1])
                == wanted, 90, 'all three nodes Ready')
+
+
+def test_deciding_from_swarm_infos_first_read_keeps_ssh_and_changes_nothing_more(lab):
+    """site.yml's firewall decides from the first play's read (swarm_info's firewall option), made over the same
+    SSH connection, instead of a read of its own. With ufw reset on two members (disabled, no rules: the role must
+    enable it again, the moment that would lock SSH out), that read must keep each member's one SSH port exactly
+    as the role's own read does; a second run changes nothing, and the role's own read is skipped both times."""
+    first_read = REPO_TESTS / 'firewall_first_read.yml'
+    for name in (A, C):
+        node(name, 'ufw --force reset >/dev/null')
+        assert 'Status: inactive' in lab.ufw_status(name)
+    inventory = lab.inventory('first-read', port_vars={B: {'ansible_port': PORT[B]}, C: {'ansible_ssh_port': PORT[C]}})
+    own_read = "Read the host's firewall, packages, addresses and SSH session in one call"
+    runs = [lab.play(inventory, '--diff', playbook=first_read, label='first-read-%d' % n).assert_ok(MEMBERS)
+            for n in (1, 2)]
+    for run in runs:
+        assert run.outcomes(own_read) == dict((m, 'skipping') for m in MEMBERS), run.describe()
+    assert runs[0].changed(A) > 0 and runs[0].changed(C) > 0 and runs[0].changed(B) == 0, runs[0].describe()
+    assert [runs[1].changed(m) for m in MEMBERS] == [0, 0, 0], runs[1].describe()
+    for name in (A, C):
+        status = lab.ufw_status(name)
+        assert 'Status: active' in status and 'deny (incoming)' in status and '%d/tcp' % PORT[name] in status
+        assert '22/tcp' not in status
+    for name in MEMBERS:
+        live = lab.third_connection(name).stdout.split()
+        assert live[2:] == [IP[name], str(PORT[name])]
+    assert probe(A, 7946, 'tcp', [B, C, STRANGER], listen=False) == [B, C]  # the swarm's gossip listens there
