@@ -202,7 +202,7 @@ class Run(object):
         """{host: 'ok' | 'changed' | 'skipping' | ...} of the task whose name ends with TASK, from the output."""
         found = {}
         for block in self.stdout.split('\nTASK [')[1:]:
-            header, _, body = block.partition('\n')
+            header, _sep, body = block.partition('\n')
             if header.split(']', 1)[0].endswith(task):
                 for line in body.splitlines():
                     match = re.match(r'^(ok|changed|skipping|fatal|failed): \[([^\]]+)\]', line)
