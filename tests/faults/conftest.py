@@ -155,6 +155,18 @@ class Run(object):
     def failed_hosts(self):
         return sorted(h for h, c in self.recap.items() if c['failed'] or c['unreachable'])
 
+    def outcomes(self, task):
+        """{host: 'ok' | 'changed' | 'skipping' | 'fatal'} of every task whose name ends with TASK."""
+        found = {}
+        for block in self.stdout.split('\nTASK [')[1:]:
+            header, _sep, body = block.partition('\n')
+            if header.split(']', 1)[0].endswith(task):
+                for line in body.splitlines():
+                    match = re.match(r'^(ok|changed|skipping|fatal): \[([^\]]+)\]', line)
+                    if match:
+                        found.setdefault(match.group(2), []).append(match.group(1))
+        return found
+
     def describe(self):
         tail = scrub(self.stdout)[-6000:]
         return '%s: rc=%s after %.0fs\n%s\n%s' % (self.label, self.rc, self.seconds, tail, scrub(self.stderr)[-2000:])

@@ -285,6 +285,38 @@ def test_node_without_ip_command_is_read_from_the_kernel_and_nothing_changes(bas
             basic.exec('worker1', 'mv %s.hidden %s' % (path, path))
 
 
+# ---- the first read serves the firewall and engine roles, never when stale or not theirs --------
+
+FIREWALL_READ = "Read the host's firewall, packages, addresses and SSH session in one call"
+ENGINE_READ = 'Read the host in one call (files, keyring, packages, apt cache, units, engine, images, group)'
+
+
+def test_first_read_serves_the_roles_only_while_nothing_changed_and_only_when_made_for_them(basic):
+    """site.yml's first play makes the firewall and engine roles' reads in its swarm read. A host whose firewall
+    the run changes must have its engine read again (the first read is stale there); with private_role_vars set
+    the first play cannot see the roles' options, so it makes no read for them and each role reads for itself.
+    Either way the cluster ends the same, and an unchanged run changes nothing."""
+    basic.exec('worker1', 'ufw --force reset >/dev/null')
+    engine_pids = dict((h, basic.exec(h, 'systemctl show -p MainPID --value docker').stdout) for h in basic.hosts)
+    run = basic.site(label='firewall-reset-on-worker1')
+    run.assert_ok(hosts=basic.hosts)
+    assert run.recap['worker1']['changed'] > 0 and run.recap['worker2']['changed'] == 0, run.describe()
+    # the firewall decided from the first read everywhere; the engine read again only where the firewall changed
+    assert run.outcomes(FIREWALL_READ) == dict((h, ['skipping']) for h in basic.hosts), run.describe()
+    engine_reads = run.outcomes(ENGINE_READ)
+    assert engine_reads['worker1'] == ['ok'], run.describe()
+    assert all(engine_reads[h] == ['skipping'] for h in basic.hosts if h != 'worker1'), run.describe()
+    assert 'Status: active' in basic.exec('worker1', 'ufw status').stdout
+    assert engine_pids == dict((h, basic.exec(h, 'systemctl show -p MainPID --value docker').stdout)
+                               for h in basic.hosts)  # no engine restarted
+
+    hidden = basic.site(label='private-role-vars', env={'ANSIBLE_PRIVATE_ROLE_VARS': 'true'})
+    hidden.assert_ok(hosts=basic.hosts, changed=0)
+    for task in (FIREWALL_READ, ENGINE_READ):
+        assert hidden.outcomes(task) == dict((h, ['ok']) for h in basic.hosts), hidden.describe()
+    basic.assert_whole()
+
+
 # ---- docker stopped and disabled on a worker -> started, enabled, Ready ----------------------
 
 def test_stopped_and_disabled_engine_on_a_worker_is_started_again(basic):
