@@ -292,23 +292,26 @@ ENGINE_READ = 'Read the host in one call (files, keyring, packages, apt cache, u
 
 
 def test_first_read_serves_the_roles_only_while_nothing_changed_and_only_when_made_for_them(basic):
-    """site.yml's first play makes the firewall and engine roles' reads in its swarm read. A host whose firewall
-    the run changes must have its engine read again (the first read is stale there); with private_role_vars set
-    the first play cannot see the roles' options, so it makes no read for them and each role reads for itself.
-    Either way the cluster ends the same, and an unchanged run changes nothing."""
-    basic.exec('worker1', 'ufw --force reset >/dev/null')
+    """site.yml's first play makes the firewall and engine roles' reads in its swarm read. Where the run's
+    firewall change only rewrites rules (what every node gets when a node joins), the engine role keeps that read;
+    where the firewall installs packages (apt), the first read is stale and the engine role reads the host again.
+    With private_role_vars set, the first play cannot see the roles' options, so it makes no read for them and
+    each role reads for itself. Every time the cluster ends whole, no engine restarts, a re-run changes nothing."""
     engine_pids = dict((h, basic.exec(h, 'systemctl show -p MainPID --value docker').stdout) for h in basic.hosts)
-    run = basic.site(label='firewall-reset-on-worker1')
+    # worker1: rules only (ufw reset: disabled, no rules); worker2: ufw itself gone (the role installs it again)
+    basic.exec('worker1', 'ufw --force reset >/dev/null')
+    basic.exec('worker2', 'DEBIAN_FRONTEND=noninteractive apt-get purge -y -q ufw >/dev/null')
+    run = basic.site(label='firewall-reset-and-purged')
     run.assert_ok(hosts=basic.hosts)
-    assert run.recap['worker1']['changed'] > 0 and run.recap['worker2']['changed'] == 0, run.describe()
-    # the firewall decided from the first read everywhere; the engine read again only where the firewall changed
+    assert run.recap['worker1']['changed'] > 0 and run.recap['worker2']['changed'] > 0, run.describe()
     assert run.outcomes(FIREWALL_READ) == dict((h, ['skipping']) for h in basic.hosts), run.describe()
-    engine_reads = run.outcomes(ENGINE_READ)
-    assert engine_reads['worker1'] == ['ok'], run.describe()
-    assert all(engine_reads[h] == ['skipping'] for h in basic.hosts if h != 'worker1'), run.describe()
-    assert 'Status: active' in basic.exec('worker1', 'ufw status').stdout
+    assert run.outcomes(ENGINE_READ) == {'manager1': ['skipping'], 'worker1': ['skipping'], 'worker2': ['ok']}, \
+        run.describe()
+    for host in ('worker1', 'worker2'):
+        assert 'Status: active' in basic.exec(host, 'ufw status').stdout
     assert engine_pids == dict((h, basic.exec(h, 'systemctl show -p MainPID --value docker').stdout)
                                for h in basic.hosts)  # no engine restarted
+    basic.site(label='after-the-firewall-repairs').assert_ok(hosts=basic.hosts, changed=0)
 
     hidden = basic.site(label='private-role-vars', env={'ANSIBLE_PRIVATE_ROLE_VARS': 'true'})
     hidden.assert_ok(hosts=basic.hosts, changed=0)
