@@ -24,6 +24,12 @@ description:
     controller's main process. Using one of the collection's filters there loads them all in that process, so
     that every task's worker process (forked from it) finds them loaded. Otherwise each worker loads and compiles
     all of the collection's filters again, about 0.15 s for each task that uses one.
+  - For the same reason, given C(hostvars), it loads there the connection plugin that the play's first host
+    uses (C(ansible_connection)). C(ansible-playbook) loads the connection plugins of ansible-core (C(ssh),
+    C(local)) in its main process itself, but not one from a collection, such as C(community.docker.docker) (the
+    lab's) or C(community.aws.aws_ssm). Each worker that reaches a host through one otherwise loads it and parses
+    its documentation again for its settings, about 7 ms per task and host. A plugin that cannot be loaded here
+    is left to the worker, which reports why as before.
 options:
   _input:
     description: The inventory's groups (the C(groups) variable).
@@ -45,6 +51,13 @@ options:
     type: list
     elements: str
     default: []
+  hostvars:
+    description:
+      - The C(hostvars) variable. Given, the connection plugin of the play's first host is loaded in the
+        controller's main process (above). It changes no result.
+      - C(hostvars) is defined on the C(hosts:) line of a playbook's second and later plays, not of its first
+        (nor in C(--syntax-check)), so pass C(hostvars | default(none)).
+    type: dict
 '''
 
 EXAMPLES = r'''
@@ -52,6 +65,14 @@ EXAMPLES = r'''
   hosts: >-
     {{ groups | swarmops.swarm.swarm_play_hosts(swarm_managers_group | default('swarm_managers'),
        swarm_workers_group | default('swarm_workers'), limit=swarm_limit | default('all')) }}
+  gather_facts: false
+  tasks: []
+# A later play (hostvars is not defined yet on the first play's hosts line, nor in --syntax-check) also loads the
+# first host's connection plugin in the main process, once for every later task of the run.
+- name: Every node of the swarm, and the connection plugin loaded once
+  hosts: >-
+    {{ groups | swarmops.swarm.swarm_play_hosts(swarm_managers_group | default('swarm_managers'),
+       swarm_workers_group | default('swarm_workers'), hostvars=hostvars | default(none)) }}
   gather_facts: false
   tasks: []
 '''
@@ -68,6 +89,7 @@ import fnmatch
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.collections import is_sequence
 from ansible.module_utils.six import string_types
+from ansible.plugins.loader import connection_loader
 
 # What separates or modifies the parts of a host pattern: a group name holding one is several patterns.
 _PATTERN_CHARACTERS = frozenset(':,&!*?[]~ \t\n')
@@ -112,7 +134,22 @@ def _limited(groups, limit):
     return chosen
 
 
-def swarm_play_hosts(groups, managers, workers=None, limit='all', exclude=None):
+def load_connection_plugin(hostvars, host):
+    """Load the connection plugin HOST uses in this process (see DOCUMENTATION); return its name, or None.
+
+    Only a speed-up: whatever fails here (a setting that does not resolve yet, a plugin that is not installed) is
+    left to the task's worker, which loads the plugin itself and reports the error where it always did.
+    """
+    try:
+        name = hostvars[host].get('ansible_connection')
+        if isinstance(name, string_types) and name and connection_loader.get(name, class_only=True) is not None:
+            return name
+    except Exception:  # pylint: disable=broad-except  # nothing to speed up; the worker will say what is wrong
+        pass
+    return None
+
+
+def swarm_play_hosts(groups, managers, workers=None, limit='all', exclude=None, hostvars=None):
     if not isinstance(groups, dict):
         raise AnsibleFilterError('swarm_play_hosts takes the groups variable, not %s' % type(groups).__name__)
     names = [_group(managers, 'swarm_managers_group')]
@@ -129,6 +166,8 @@ def swarm_play_hosts(groups, managers, workers=None, limit='all', exclude=None):
         for host in groups.get(name) or []:
             if host not in hosts and host not in excluded and (chosen is None or host in chosen):
                 hosts.append(host)
+    if hostvars is not None and hosts:
+        load_connection_plugin(hostvars, hosts[0])
     return hosts
 
 

@@ -1,10 +1,15 @@
 """The hosts of the collection's plays: groups in, host names out; swarm_limit as the AWX survey documents it."""
 
+import json
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
-from ansible.errors import AnsibleFilterError
+from ansible.errors import AnsibleError, AnsibleFilterError
 
-from ansible_collections.swarmops.swarm.plugins.filter.swarm_play_hosts import FilterModule
+from ansible_collections.swarmops.swarm.plugins.filter.swarm_play_hosts import FilterModule, load_connection_plugin
 
 play_hosts = FilterModule().filters()['swarm_play_hosts']
 
@@ -89,3 +94,76 @@ def test_bad_groups_and_exclusions_are_refused():
         play_hosts(GROUPS, 'swarm_managers', exclude='leaving')
     with pytest.raises(AnsibleFilterError, match='excluded group'):
         play_hosts(GROUPS, 'swarm_managers', exclude=['a:b'])
+
+
+FAKE_CONNECTION = '''
+from ansible.plugins.connection import ConnectionBase
+
+DOCUMENTATION = """
+name: fake
+short_description: a connection plugin from a collection, as community.docker.docker is
+description: [Only loaded, never used.]
+author: swarmops.swarm tests
+options:
+  remote_addr:
+    description: The address.
+    vars: [{name: ansible_host}]
+"""
+
+
+class Connection(ConnectionBase):
+    transport = 'testns.testcol.fake'
+'''
+
+# What a task's worker does with the plugin, in a process forked after the hosts line was templated: it finds
+# the plugin loaded, its documentation parsed, and parses nothing again.
+IN_A_FRESH_CONTROLLER = '''
+import json, sys
+from ansible.plugins import loader
+loader.init_plugin_loader(sys.argv[1:])
+parsed = []
+real_load = loader.yaml.load
+loader.yaml.load = lambda *args, **kwargs: parsed.append(1) or real_load(*args, **kwargs)
+from ansible_collections.swarmops.swarm.plugins.filter.swarm_play_hosts import swarm_play_hosts
+groups = {'all': ['node1', 'node2'], 'managers': ['node1'], 'workers': ['node2']}
+hostvars = {'node1': {'ansible_connection': 'testns.testcol.fake'}, 'node2': {}}
+hosts = swarm_play_hosts(groups, 'managers', 'workers', hostvars=hostvars)
+by_the_filter = len(parsed)
+worker_plugin = loader.connection_loader.get('testns.testcol.fake', class_only=True)
+print(json.dumps({'hosts': hosts, 'by_the_filter': by_the_filter, 'by_the_worker': len(parsed) - by_the_filter,
+                  'plugin': worker_plugin.__name__}))
+'''
+
+
+def test_hostvars_load_the_first_hosts_connection_plugin_where_the_workers_fork_from(tmp_path):
+    plugin_dir = tmp_path / 'ansible_collections' / 'testns' / 'testcol' / 'plugins' / 'connection'
+    plugin_dir.mkdir(parents=True)
+    (plugin_dir / 'fake.py').write_text(FAKE_CONNECTION)
+    module = sys.modules[play_hosts.__module__]
+    swarmops_root = Path(module.__file__).parents[5]  # holds ansible_collections/swarmops/swarm
+    ran = subprocess.run([sys.executable, '-c', IN_A_FRESH_CONTROLLER, str(tmp_path), str(swarmops_root)],
+                         capture_output=True, text=True, check=False)
+    assert ran.returncode == 0, ran.stderr
+    seen = json.loads(ran.stdout.strip().splitlines()[-1])
+    assert seen['hosts'] == ['node1', 'node2']
+    assert seen['by_the_filter'] >= 1 and seen['by_the_worker'] == 0, seen
+    assert seen['plugin'] == 'Connection'
+
+
+class _Unresolvable(dict):
+    def __getitem__(self, host):
+        raise AnsibleError("'lab_prefix' is undefined")
+
+
+@pytest.mark.parametrize('hostvars', [
+    {},                                                        # the first host has no variables yet
+    {'manager1': {'ansible_connection': 'no.such.plugin'}},    # a typo: the worker reports it, as before
+    {'manager1': {'ansible_connection': ['ssh']}},
+    {'manager1': {'ansible_connection': ''}},
+    {'manager1': None},
+    _Unresolvable(),                                           # a setting that does not template yet
+])
+def test_a_connection_that_cannot_be_loaded_changes_nothing_and_raises_nothing(hostvars):
+    assert play_hosts(GROUPS, 'swarm_managers', 'swarm_workers', hostvars=hostvars) == play_hosts(
+        GROUPS, 'swarm_managers', 'swarm_workers')
+    assert load_connection_plugin(hostvars, 'manager1') is None
