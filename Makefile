@@ -54,6 +54,10 @@ registry: images ## the test bed's private registry (TLS, htpasswd) with the ser
 unit: venv ## unit tests of the pure logic (spec normalisation, diffs, argument checks)
 	$(BIN)/pytest -q tests/unit tests/meta
 
+.PHONY: site-spec
+site-spec: venv ## after editing a role's argument spec: regenerate the one check site.yml makes (swarm_preflight's `site`)
+	$(BIN)/python tests/unit/roles/site_spec.py --write
+
 lint: venv ## yamllint, ansible-lint (production profile), antsibull-docs (plugin docs, links, guides)
 	$(BIN)/yamllint -s .
 	@# Its own ANSIBLE_HOME: a swarmops.swarm installed in ~/.ansible/collections would otherwise shadow this tree.

@@ -1,0 +1,76 @@
+"""playbooks/site.yml checks the options of every role it runs once, in its first play, before any host changes.
+
+The roles run there through entry points without a check of their own (`site`, `site_plan`); swarm_preflight's
+entry point `site` carries the union of their argument specs (generated, tests/unit/roles/site_spec.py). These
+tests keep that union true and prove the refusal: a bad value for the option of a role that runs late in
+site.yml (the services, the report) stops the run at its first task, naming the field, before any host is read.
+"""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+import site_spec
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+
+
+def test_the_site_check_is_the_union_of_the_roles_specs_and_up_to_date():
+    assert site_spec.current_text() == site_spec.generated_text(), 'run `make site-spec`'
+    site = yaml.safe_load(site_spec.TARGET.read_text())['argument_specs']['site']['options']
+    for role, entry in site_spec.SITE_ENTRIES:
+        for name, definition in site_spec.role_spec(role)[entry].get('options', {}).items():
+            if name in site_spec.SET_BY_SITE:
+                assert name not in site, name
+                continue
+            shape = {key: value for key, value in definition.items() if key != 'description'}
+            assert {key: value for key, value in site[name].items() if key != 'description'} == shape, name
+
+
+def test_site_yml_runs_every_role_through_an_unchecked_entry_point_and_swarm_preflight_through_site():
+    plays = yaml.safe_load((REPO_ROOT / 'playbooks' / 'site.yml').read_text())
+    imported = []
+    for play in plays:
+        imported += [(role['role'].split('.')[-1], 'main') for role in play.get('roles', [])]
+        for task in play.get('pre_tasks', []) + play.get('tasks', []):
+            for action in ('ansible.builtin.import_role', 'ansible.builtin.include_role'):
+                if action in task:
+                    imported.append((task[action]['name'].split('.')[-1], task[action].get('tasks_from', 'main')))
+    specs = {role: site_spec.role_spec(role) for role, _entry in imported}
+    checked = [(role, entry) for role, entry in imported if entry in specs[role]]
+    # the one check of the run, and the two apply steps, which run only where something changes
+    assert checked == [('swarm_preflight', 'site'), ('docker', 'main'), ('swarm_rolling', 'main')], checked
+
+
+BAD = {
+    'swarm_services_wait_timeout': 'soon',     # swarm_services, the last role but one
+    'swarm_status_list_objects': 'perhaps',    # swarm_status, the last
+    'firewall_ssh_ports': ['ssh'],             # the firewall, the first to change a host
+    'docker_daemon_options': 'live-restore',   # the engine
+    'swarm_member_availability': 'sometimes',  # a choice
+}
+
+
+def test_a_bad_option_of_any_role_stops_site_yml_at_its_first_task_naming_the_field(tmp_path):
+    # Two hosts reached with the local connection: the check runs on the controller, so the run must end there.
+    (tmp_path / 'hosts.yml').write_text(yaml.safe_dump({'swarm': {
+        'vars': {'ansible_connection': 'local', 'ansible_python_interpreter': sys.executable},
+        'children': {'swarm_managers': {'hosts': {'node1': {}}}, 'swarm_workers': {'hosts': {'node2': {}}}}}}))
+    env = dict(os.environ, ANSIBLE_CONFIG=str(REPO_ROOT / 'ansible.cfg'),
+               ANSIBLE_COLLECTIONS_PATH=str(REPO_ROOT / '.cache' / 'collections'), ANSIBLE_NOCOLOR='1')
+    run = subprocess.run([str(Path(sys.executable).parent / 'ansible-playbook'), '-i', str(tmp_path / 'hosts.yml'),
+                          str(REPO_ROOT / 'site.yml'), '-e', json.dumps(BAD)],
+                         capture_output=True, text=True, env=env, cwd=str(tmp_path), check=False)
+    output = run.stdout + run.stderr
+    assert run.returncode == 2, output
+    assert 'Validation of arguments failed' in output, output
+    for name in BAD:
+        assert "'%s'" % name in output or 'value of %s must be one of' % name in output, name
+    # the first task failed on both hosts: nothing was read, nothing else ran
+    tasks = [line for line in run.stdout.splitlines() if line.startswith('TASK [')]
+    assert len(tasks) == 1 and "arg spec 'site'" in tasks[0], tasks
+    assert 'node1                      : ok=0' in run.stdout and 'node2                      : ok=0' in run.stdout
