@@ -87,9 +87,10 @@ def ansible_playbook():
     return str(Path(sys.executable).parent / 'ansible-playbook')
 
 
-def playbook(path, extra_vars=None, expect_changed=None, inventory='inventories/lab/hosts.yml'):
-    """Run a playbook against the bench lab; return (seconds, recap). expect_changed=0 asserts idempotence."""
-    command = [ansible_playbook(), '-i', str(inventory), '-e', 'lab_container_prefix=bench-', path]
+def playbook(path, extra_vars=None, expect_changed=None, inventory=None):
+    """Run a playbook against the bench lab (bench_inventory() unless INVENTORY); return (seconds, recap).
+    expect_changed=0 asserts idempotence."""
+    command = [ansible_playbook(), '-i', str(inventory or bench_inventory()), path]
     if extra_vars:
         command += ['-e', json.dumps(extra_vars)]
     start = time.monotonic()
@@ -174,24 +175,42 @@ def figure(measured, a, b):
             b: {'median': round(statistics.median(measured['b_s']), 2), 'runs': measured['b_s']}}
 
 
-# ---- P4: an inventory of the lab plus new workers ----------------------------------------------------
+# ---- the inventory: the lab's, as a real cluster's inventory looks -------------------------------------
 
 def new_workers(count):
     return {'new%02d' % index: 30 + index for index in range(1, count + 1)}
 
 
-def inventory_with(workers):
-    """The lab's inventory with WORKERS added to the workers' group (a copy under .cache/bench)."""
+LAB_HOST = re.compile(r'"\{\{ lab_container_prefix \| default\(\'\'\) \}\}([\w-]+)"')
+LAB_FINGERPRINT = re.compile(r"^docker_apt_gpg_fingerprint: .*$", re.M)
+LAB_CACHE = re.compile(r"^swarmops_testbed_cache: .*\n", re.M)
+
+
+def bench_inventory(workers=()):
+    """The lab's inventory (hosts.yml and group_vars), plus WORKERS in the workers' group, as a copy under
+    .cache/bench whose values are written out: the bench's container names in ansible_host, the mirror's key
+    fingerprint in docker_apt_gpg_fingerprint. The lab's own inventory templates them (a prefix given with -e, a
+    file lookup), so that tests can point it at their copies of the lab; a real inventory states them. Templated,
+    they are compiled again in every task's worker for every host (165 compiles in an unchanged site.yml run),
+    which no real cluster pays and which would be counted against the roles."""
     directory = WORK / ('inventory-%d' % len(workers))
     shutil.rmtree(str(directory), ignore_errors=True)
     directory.mkdir(parents=True)
     shutil.copytree(str(REPO / 'inventories' / 'lab' / 'group_vars'), str(directory / 'group_vars'))
+    engine = directory / 'group_vars' / 'swarm' / 'engine.yml'
+    fingerprint = (REPO / '.cache' / 'testbed' / 'mirror' / 'fingerprint').read_text().strip()
+    text, found = LAB_FINGERPRINT.subn('docker_apt_gpg_fingerprint: %s' % fingerprint, engine.read_text())
+    assert found == 1, 'inventories/lab/group_vars/swarm/engine.yml changed shape'
+    engine.write_text(LAB_CACHE.sub('', text))
     text = (REPO / 'inventories' / 'lab' / 'hosts.yml').read_text()
     extra = ''.join('        %s:\n          ansible_host: "{{ lab_container_prefix | default(\'\') }}%s"\n'
                     % (name, name) for name in workers)
     marker = '    swarm_workers:\n      hosts:\n'
     assert marker in text, 'inventories/lab/hosts.yml changed shape'
-    (directory / 'hosts.yml').write_text(text.replace(marker, marker + extra))
+    text, found = LAB_HOST.subn(r'bench-\1', text.replace(marker, marker + extra))
+    assert found == 3 + len(workers) and 'lab_container_prefix' not in text.split('swarm:', 1)[1], \
+        'inventories/lab/hosts.yml changed shape'
+    (directory / 'hosts.yml').write_text(text)
     return directory
 
 
@@ -203,7 +222,7 @@ def build_golden_image():
     log('building %s (a node prepared by site.yml, then saved)' % GOLDEN_IMAGE)
     golden = {'golden': 30}
     nodes_sh('up', 'swarmops-node:bookworm', NETWORK, NODE_MEMORY, 'bench-golden:%s.30' % BASE)
-    playbook('site.yml', inventory=inventory_with(golden))
+    playbook('site.yml', inventory=bench_inventory(golden))
     nodes_sh('commit', 'bench-golden', GOLDEN_IMAGE)
     nodes_sh('down', 'bench-golden')
     forget_workers(golden)
@@ -221,7 +240,7 @@ def forget_workers(workers):
 
 def join(count):
     workers = new_workers(count)
-    inventory = inventory_with(workers)
+    inventory = bench_inventory(workers)
     nodes_sh('up', GOLDEN_IMAGE, NETWORK, NODE_MEMORY, *['bench-%s:%s.%d' % (n, BASE, o) for n, o in workers.items()])
     seconds, _recap = playbook('site.yml', inventory=inventory)
     ready = docker_exec(MANAGER, 'docker', 'node', 'ls', '--format', '{{.Hostname}} {{.Status}}').split('\n')
