@@ -15,9 +15,10 @@ description:
     M(swarmops.swarm.docker_engine_info)). M(swarmops.swarm.swarm_info) can make the same reads in the call that
     reads the swarm (its C(firewall) and C(engine) options), so a playbook's first read of a node carries them
     and each role saves a round trip.
-  - True only when the role reads with some options and the given read is a mapping that carries the options it was made with (C(options)) and every
-    option the role would read with has the same value there. Anything else (no read, a read made with other
-    options, a value of another type) is false, and the role reads the host itself.
+  - True only when the role reads with some options and the given read is a mapping that carries the options it
+    was made with (C(options)) and every option the role would read with has the same value there. Anything
+    else (no read, a read made with other options, a value of another type) is false, and the role reads the
+    host itself.
   - Whether the host changed since the read was made is the caller's to know; the playbook passes a read only
     where nothing changed since.
 options:

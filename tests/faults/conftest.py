@@ -20,10 +20,14 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: the suites' shared readers
+from playbook_output import task_outcomes  # noqa: E402  pylint: disable=wrong-import-position
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 FAULTS_DIR = Path(__file__).resolve().parent
@@ -156,16 +160,8 @@ class Run(object):
         return sorted(h for h, c in self.recap.items() if c['failed'] or c['unreachable'])
 
     def outcomes(self, task):
-        """{host: 'ok' | 'changed' | 'skipping' | 'fatal'} of every task whose name ends with TASK."""
-        found = {}
-        for block in self.stdout.split('\nTASK [')[1:]:
-            header, _sep, body = block.partition('\n')
-            if header.split(']', 1)[0].endswith(task):
-                for line in body.splitlines():
-                    match = re.match(r'^(ok|changed|skipping|fatal): \[([^\]]+)\]', line)
-                    if match:
-                        found.setdefault(match.group(2), []).append(match.group(1))
-        return found
+        """{host: [outcome, ...]} of the tasks whose name ends with TASK (tests/playbook_output.py)."""
+        return task_outcomes(self.stdout, task)
 
     def describe(self):
         tail = scrub(self.stdout)[-6000:]

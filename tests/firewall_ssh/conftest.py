@@ -22,6 +22,7 @@ import os
 import re
 import socket
 import subprocess
+import sys
 import tempfile
 import textwrap
 import threading
@@ -29,6 +30,9 @@ import time
 from pathlib import Path
 
 import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: the suites' shared readers
+from playbook_output import task_outcomes  # noqa: E402  pylint: disable=wrong-import-position
 
 REPO = Path(__file__).resolve().parents[2]
 TESTBED = REPO / 'tests' / 'testbed'
@@ -199,16 +203,8 @@ class Run(object):
         return self.recap[host]['changed']
 
     def outcomes(self, task):
-        """{host: 'ok' | 'changed' | 'skipping' | ...} of the task whose name ends with TASK, from the output."""
-        found = {}
-        for block in self.stdout.split('\nTASK [')[1:]:
-            header, _sep, body = block.partition('\n')
-            if header.split(']', 1)[0].endswith(task):
-                for line in body.splitlines():
-                    match = re.match(r'^(ok|changed|skipping|fatal|failed): \[([^\]]+)\]', line)
-                    if match:
-                        found[match.group(2)] = match.group(1)
-        return found
+        """{host: [outcome, ...]} of the tasks whose name ends with TASK (tests/playbook_output.py)."""
+        return task_outcomes(self.stdout, task)
 
 
 class Lab(object):

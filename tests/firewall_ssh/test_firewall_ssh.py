@@ -274,7 +274,7 @@ def test_deciding_from_swarm_infos_first_read_keeps_ssh_and_changes_nothing_more
     runs = [lab.play(inventory, '--diff', playbook=first_read, label='first-read-%d' % n).assert_ok(MEMBERS)
             for n in (1, 2)]
     for run in runs:
-        assert run.outcomes(own_read) == dict((m, 'skipping') for m in MEMBERS), run.describe()
+        assert run.outcomes(own_read) == dict((m, ['skipping']) for m in MEMBERS), run.describe()
     assert runs[0].changed(A) > 0 and runs[0].changed(C) > 0 and runs[0].changed(B) == 0, runs[0].describe()
     assert [runs[1].changed(m) for m in MEMBERS] == [0, 0, 0], runs[1].describe()
     for name in (A, C):

@@ -8,10 +8,12 @@ site.yml (the services, the report) stops the run at its first task, naming the 
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 import site_spec
@@ -55,16 +57,37 @@ BAD = {
 }
 
 
-def test_a_bad_option_of_any_role_stops_site_yml_at_its_first_task_naming_the_field(tmp_path):
+# The same bad values as the inventory gives them: group_vars for most, host_vars for one, and templates that
+# only become the bad value when templated (the check sees what the roles would see).
+INVENTORY_FILES = {
+    'group_vars/swarm.yml': {
+        'swarm_services_wait_timeout': "{{ 'so' ~ 'on' }}",
+        'swarm_status_list_objects': 'perhaps',
+        'firewall_ssh_ports': "{{ ['ss' ~ 'h'] }}",
+        'docker_daemon_options': 'live-restore',
+    },
+    'host_vars/node1.yml': {'swarm_member_availability': 'sometimes'},
+    'host_vars/node2.yml': {'swarm_member_availability': "{{ 'some' ~ 'times' }}"},
+}
+
+
+@pytest.mark.parametrize('given_as', ['extra vars', 'inventory files'])
+def test_a_bad_option_of_any_role_stops_site_yml_at_its_first_task_naming_the_field(tmp_path, given_as):
     # Two hosts reached with the local connection: the check runs on the controller, so the run must end there.
     (tmp_path / 'hosts.yml').write_text(yaml.safe_dump({'swarm': {
         'vars': {'ansible_connection': 'local', 'ansible_python_interpreter': sys.executable},
         'children': {'swarm_managers': {'hosts': {'node1': {}}}, 'swarm_workers': {'hosts': {'node2': {}}}}}}))
     env = dict(os.environ, ANSIBLE_CONFIG=str(REPO_ROOT / 'ansible.cfg'),
                ANSIBLE_COLLECTIONS_PATH=str(REPO_ROOT / '.cache' / 'collections'), ANSIBLE_NOCOLOR='1')
-    run = subprocess.run([str(Path(sys.executable).parent / 'ansible-playbook'), '-i', str(tmp_path / 'hosts.yml'),
-                          str(REPO_ROOT / 'site.yml'), '-e', json.dumps(BAD)],
-                         capture_output=True, text=True, env=env, cwd=str(tmp_path), check=False)
+    command = [str(Path(sys.executable).parent / 'ansible-playbook'), '-i', str(tmp_path / 'hosts.yml'),
+               str(REPO_ROOT / 'site.yml')]
+    if given_as == 'extra vars':
+        command += ['-e', json.dumps(BAD)]
+    else:
+        for name, values in INVENTORY_FILES.items():
+            (tmp_path / name).parent.mkdir(exist_ok=True)
+            (tmp_path / name).write_text(yaml.safe_dump(values))
+    run = subprocess.run(command, capture_output=True, text=True, env=env, cwd=str(tmp_path), check=False)
     output = run.stdout + run.stderr
     assert run.returncode == 2, output
     assert 'Validation of arguments failed' in output, output
@@ -73,4 +96,8 @@ def test_a_bad_option_of_any_role_stops_site_yml_at_its_first_task_naming_the_fi
     # the first task failed on both hosts: nothing was read, nothing else ran
     tasks = [line for line in run.stdout.splitlines() if line.startswith('TASK [')]
     assert len(tasks) == 1 and "arg spec 'site'" in tasks[0], tasks
-    assert 'node1                      : ok=0' in run.stdout and 'node2                      : ok=0' in run.stdout
+    for host in ('node1', 'node2'):
+        assert re.search(r'^%s\s+: ok=0\s+changed=0\s+unreachable=0\s+failed=1\s' % host, run.stdout, re.M), host
+        # each host refused for its own values, the templated one included
+        assert re.search(r'fatal: \[%s\]: FAILED!.*swarm_member_availability must be one of.*got: sometimes' % host,
+                         run.stdout), host
