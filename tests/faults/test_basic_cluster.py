@@ -320,6 +320,32 @@ def test_first_read_serves_the_roles_only_while_nothing_changed_and_only_when_ma
     basic.assert_whole()
 
 
+def test_a_foreign_key_put_where_apt_trusts_docker_is_replaced_when_deciding_from_the_first_read(basic):
+    """After convergence, someone puts another key - a real, valid one: Debian's archive keyring - where apt
+    trusts Docker's repository: into the keyring site.yml manages and into the legacy place that trusts a key for
+    every repository. On that unchanged host the engine role decides from the first play's read (swarm_info's
+    engine read), so that read must see the swap: Docker's key back, the legacy file gone, no engine restarted,
+    nothing else changed, and a re-run changes nothing."""
+    keyring, legacy, foreign = ('/etc/apt/keyrings/docker.gpg', '/etc/apt/trusted.gpg.d/docker.gpg',
+                                '/usr/share/keyrings/debian-archive-keyring.gpg')
+    digest = 'sha256sum %s | cut -d" " -f1' % keyring
+    docker_key = basic.exec('worker1', digest).stdout
+    engine_pids = dict((h, basic.exec(h, 'systemctl show -p MainPID --value docker').stdout) for h in basic.hosts)
+    basic.exec('worker1', 'cp %s %s && cp %s %s' % (foreign, keyring, foreign, legacy))
+    assert basic.exec('worker1', digest).stdout != docker_key
+    run = basic.site(label='foreign-key')
+    run.assert_ok(hosts=basic.hosts)
+    assert run.recap['worker1']['changed'] > 0, run.describe()
+    assert run.recap['manager1']['changed'] == 0 and run.recap['worker2']['changed'] == 0, run.describe()
+    assert run.outcomes(ENGINE_READ)['worker1'][0] == 'skipping', run.describe()  # decided from the first read
+    assert basic.exec('worker1', digest).stdout == docker_key
+    assert basic.exec('worker1', 'test -e %s' % legacy, check=False).returncode == 1
+    assert engine_pids == dict((h, basic.exec(h, 'systemctl show -p MainPID --value docker').stdout)
+                               for h in basic.hosts)
+    basic.site(label='after-the-foreign-key').assert_ok(hosts=basic.hosts, changed=0)
+    basic.assert_whole()
+
+
 # ---- docker stopped and disabled on a worker -> started, enabled, Ready ----------------------
 
 def test_stopped_and_disabled_engine_on_a_worker_is_started_again(basic):

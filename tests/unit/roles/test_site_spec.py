@@ -71,26 +71,31 @@ INVENTORY_FILES = {
 }
 
 
-@pytest.mark.parametrize('given_as', ['extra vars', 'inventory files'])
-def test_a_bad_option_of_any_role_stops_site_yml_at_its_first_task_naming_the_field(tmp_path, given_as):
-    # Two hosts reached with the local connection: the check runs on the controller, so the run must end there.
+def site_refused(tmp_path, *args):
+    """site.yml on two hosts reached with the local connection: the check runs on the controller, so a refusal
+    must end the run there. Returns the run after asserting it was the check's refusal."""
     (tmp_path / 'hosts.yml').write_text(yaml.safe_dump({'swarm': {
         'vars': {'ansible_connection': 'local', 'ansible_python_interpreter': sys.executable},
         'children': {'swarm_managers': {'hosts': {'node1': {}}}, 'swarm_workers': {'hosts': {'node2': {}}}}}}))
     env = dict(os.environ, ANSIBLE_CONFIG=str(REPO_ROOT / 'ansible.cfg'),
                ANSIBLE_COLLECTIONS_PATH=str(REPO_ROOT / '.cache' / 'collections'), ANSIBLE_NOCOLOR='1')
     command = [str(Path(sys.executable).parent / 'ansible-playbook'), '-i', str(tmp_path / 'hosts.yml'),
-               str(REPO_ROOT / 'site.yml')]
-    if given_as == 'extra vars':
-        command += ['-e', json.dumps(BAD)]
-    else:
-        for name, values in INVENTORY_FILES.items():
-            (tmp_path / name).parent.mkdir(exist_ok=True)
-            (tmp_path / name).write_text(yaml.safe_dump(values))
+               str(REPO_ROOT / 'site.yml')] + list(args)
     run = subprocess.run(command, capture_output=True, text=True, env=env, cwd=str(tmp_path), check=False)
     output = run.stdout + run.stderr
     assert run.returncode == 2, output
     assert 'Validation of arguments failed' in output, output
+    return run
+
+
+@pytest.mark.parametrize('given_as', ['extra vars', 'inventory files'])
+def test_a_bad_option_of_any_role_stops_site_yml_at_its_first_task_naming_the_field(tmp_path, given_as):
+    if given_as == 'inventory files':
+        for name, values in INVENTORY_FILES.items():
+            (tmp_path / name).parent.mkdir(exist_ok=True)
+            (tmp_path / name).write_text(yaml.safe_dump(values))
+    run = site_refused(tmp_path, *(['-e', json.dumps(BAD)] if given_as == 'extra vars' else []))
+    output = run.stdout + run.stderr
     for name in BAD:
         assert "'%s'" % name in output or 'value of %s must be one of' % name in output, name
     # the first task failed on both hosts: nothing was read, nothing else ran
@@ -101,3 +106,24 @@ def test_a_bad_option_of_any_role_stops_site_yml_at_its_first_task_naming_the_fi
         # each host refused for its own values, the templated one included
         assert re.search(r'fatal: \[%s\]: FAILED!.*swarm_member_availability must be one of.*got: sometimes' % host,
                          run.stdout), host
+
+
+# The options that hold secrets (no_log in the roles' specs), each given a value of the wrong type that carries a
+# secret: the check refuses what it cannot convert, naming the field, and no secret reaches the output, even at -vvv.
+SECRET_OPTIONS = {
+    'swarm_registry_auth': ['registry-password-9f2c'],
+    'docker_service_environment': ['HTTPS_PROXY=http://user:proxy-password-7d1e@proxy:3128'],
+    'swarm_bootstrap_unlock_key': ['SWMKEY-1-unlockkeyunlockkeyunlockkey4b8a'],
+    'swarm_rolling_unlock_key': {'key': 'SWMKEY-1-unlockkeyunlockkeyunlockkey5c9b'},
+    'swarm_objects_secret_hash_key': {'key': 'hash-key-3a6f'},
+}
+SECRETS = ('registry-password-9f2c', 'proxy-password-7d1e', 'unlockkey4b8a', 'unlockkey5c9b', 'hash-key-3a6f')
+
+
+def test_a_secret_in_a_refused_option_is_never_printed(tmp_path):
+    run = site_refused(tmp_path, '-vvv', '-e', json.dumps(SECRET_OPTIONS))
+    output = run.stdout + run.stderr
+    for name in ('swarm_registry_auth', 'docker_service_environment'):  # a list is no mapping
+        assert "'%s'" % name in output, name
+    for secret in SECRETS:
+        assert secret not in output, secret
