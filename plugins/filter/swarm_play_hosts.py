@@ -30,6 +30,14 @@ description:
     lab's) or C(community.aws.aws_ssm). Each worker that reaches a host through one otherwise loads it and parses
     its documentation again for its settings, about 7 ms per task and host. A plugin that cannot be loaded here
     is left to the worker, which reports why as before.
+  - For the same reason again, it hands every object the main process holds at that point (ansible-core's
+    modules, the loaded plugins, the parsed playbook and inventory: about 84,000 in C(site.yml)) to Python's
+    permanent generation (C(gc.freeze())), where the cyclic garbage collector does not look. Each task's worker is
+    a fork of that process. Without this, a worker's first full collection walks the whole inherited heap and
+    writes to every object it visits, so the kernel copies each memory page the two processes shared: 30 to
+    90 ms in the tasks where it happens, about 0.5 s of an unchanged C(site.yml) run on three nodes. Objects made
+    after the call are collected as always; cyclic garbage that already exists then (about 1,800 objects in
+    C(site.yml)) is kept until the run ends.
 options:
   _input:
     description: The inventory's groups (the C(groups) variable).
@@ -85,6 +93,7 @@ _value:
 '''
 
 import fnmatch
+import gc
 
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.collections import is_sequence
@@ -168,6 +177,8 @@ def swarm_play_hosts(groups, managers, workers=None, limit='all', exclude=None, 
                 hosts.append(host)
     if hostvars is not None and hosts:
         load_connection_plugin(hostvars, hosts[0])
+    # Only a speed-up for the workers forked from here (see DOCUMENTATION); it changes no result.
+    gc.freeze()
     return hosts
 
 

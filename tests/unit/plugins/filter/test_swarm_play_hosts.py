@@ -169,3 +169,45 @@ def test_a_connection_that_cannot_be_loaded_changes_nothing_and_raises_nothing(h
     assert play_hosts(GROUPS, 'swarm_managers', 'swarm_workers', hostvars=hostvars) == play_hosts(
         GROUPS, 'swarm_managers', 'swarm_workers')
     assert load_connection_plugin(hostvars, 'manager1') is None
+
+
+# What a task's worker inherits when it forks after the hosts line was templated: every object the controller
+# held then sits in the permanent generation, where a collection in the worker does not walk (and so does not
+# copy the shared memory pages of) the whole inherited heap. Objects made afterwards are collected as always.
+FREEZE_IN_A_FRESH_CONTROLLER = '''
+import gc, json, os
+from ansible_collections.swarmops.swarm.plugins.filter.swarm_play_hosts import swarm_play_hosts
+held = [[index] for index in range(20000)]  # the playbook, plugins and inventory a controller holds
+ring = []
+ring.append(ring)  # a live cycle made before the call
+before = len(gc.get_objects())
+hosts = swarm_play_hosts({'all': ['node1'], 'managers': ['node1']}, 'managers')
+after = {'hosts': hosts, 'before': before, 'frozen': gc.get_freeze_count(),
+         'ring_tracked': any(obj is ring for obj in gc.get_objects())}
+garbage = []
+garbage.append(garbage)  # a cycle made after the call, then dropped
+del garbage
+read, write = os.pipe()
+if os.fork() == 0:  # a task's worker
+    os.close(read)
+    os.write(write, json.dumps({'collected': gc.collect(), 'walked': len(gc.get_objects())}).encode())
+    os._exit(0)
+os.close(write)
+after['worker'] = json.loads(os.read(read, 4096).decode())
+os.wait()
+print(json.dumps(after))
+'''
+
+
+def test_the_objects_workers_inherit_are_out_of_the_garbage_collectors_reach():
+    module = sys.modules[play_hosts.__module__]
+    swarmops_root = Path(module.__file__).parents[5]
+    ran = subprocess.run([sys.executable, '-c', FREEZE_IN_A_FRESH_CONTROLLER], capture_output=True, text=True,
+                         check=False, env={'PYTHONPATH': str(swarmops_root), 'PATH': '/usr/bin:/bin'})
+    assert ran.returncode == 0, ran.stderr
+    seen = json.loads(ran.stdout.strip().splitlines()[-1])
+    assert seen['hosts'] == ['node1']
+    assert seen['frozen'] >= seen['before'] > 20000, seen
+    assert not seen['ring_tracked'], seen
+    # the worker still collects what is made after the call, and walks only that
+    assert seen['worker']['collected'] >= 1 and seen['worker']['walked'] < 1000, seen
