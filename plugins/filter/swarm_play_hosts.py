@@ -31,10 +31,10 @@ description:
     its documentation again for its settings, about 7 ms per task and host. A plugin that cannot be loaded here
     is left to the worker, which reports why as before.
   - For the same reason again, it hands every object the main process holds at that point (ansible-core's
-    modules, the loaded plugins, the parsed playbook and inventory: about 84,000 in C(site.yml)) to Python's
+    modules, the loaded plugins, the parsed playbook and inventory - about 84,000 in C(site.yml)) to Python's
     permanent generation (C(gc.freeze())), where the cyclic garbage collector does not look. Each task's worker is
     a fork of that process. Without this, a worker's first full collection walks the whole inherited heap and
-    writes to every object it visits, so the kernel copies each memory page the two processes shared: 30 to
+    writes to every object it visits, so the kernel copies each memory page the two processes shared - 30 to
     90 ms in the tasks where it happens, about 0.5 s of an unchanged C(site.yml) run on three nodes. Objects made
     after the call are collected as always; cyclic garbage that already exists then (about 1,800 objects in
     C(site.yml)) is kept until the run ends.

@@ -18,9 +18,15 @@ __metaclass__ = type
 
 import binascii
 import calendar
+import copy
 import json
 import os
 import time
+
+try:
+    from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+except ImportError:  # ansible-core < 2.11
+    ArgumentSpecValidator = None
 
 from ansible_collections.swarmops.swarm.plugins.module_utils._engine import EngineError
 from ansible_collections.swarmops.swarm.plugins.module_utils import _registry_auth
@@ -33,6 +39,114 @@ PAUSED = ('paused', 'rollback_paused')
 ROLLBACK_STATES = ('rollback_started', 'rollback_paused', 'rollback_completed')
 # A deleted service's published ports are released asynchronously: a restore may have to wait for them.
 RESTORE_ATTEMPTS = 5
+
+# The options of one service (swarm_service's own, and each item of its O(services)); swarm_info's
+# O(compare_services) validates its items with the same spec, so both compare the same values.
+UPDATE_OPTIONS = dict(
+    parallelism=dict(type='int'),
+    delay=dict(type='raw'),
+    failure_action=dict(type='str', choices=['continue', 'pause', 'rollback']),
+    monitor=dict(type='raw'),
+    max_failure_ratio=dict(type='float'),
+    order=dict(type='str', choices=['stop-first', 'start-first']),
+)
+ROLLBACK_OPTIONS = dict(UPDATE_OPTIONS, failure_action=dict(type='str', choices=['continue', 'pause']))
+
+SERVICE_ARGUMENT_SPEC = dict(
+    name=dict(type='str'),
+    state=dict(type='str', choices=['present', 'absent', 'rolled_back'], default='present'),
+    image=dict(type='str'),
+    command=dict(type='raw'),
+    args=dict(type='list', elements='str'),
+    mode=dict(type='str', choices=list(swarm_spec.MODES)),
+    replicas=dict(type='raw'),
+    max_concurrent=dict(type='int'),
+    env=dict(type='raw'),
+    secret_env=dict(type='dict', no_log=True),
+    labels=dict(type='dict'),
+    container_labels=dict(type='dict'),
+    publish=dict(type='list', elements='raw'),
+    networks=dict(type='list', elements='raw'),
+    mounts=dict(type='list', elements='raw'),
+    constraints=dict(type='list', elements='str'),
+    placement_preferences=dict(type='list', elements='raw'),
+    max_replicas_per_node=dict(type='raw'),
+    limits=dict(type='dict', options=dict(cpus=dict(type='raw'), memory=dict(type='raw'), pids=dict(type='int'))),
+    reservations=dict(type='dict', options=dict(cpus=dict(type='raw'), memory=dict(type='raw'))),
+    generic_resources=dict(type='raw'),
+    restart_policy=dict(type='dict', options=dict(
+        condition=dict(type='str', choices=['none', 'on-failure', 'any']),
+        delay=dict(type='raw'), max_attempts=dict(type='int'), window=dict(type='raw'))),
+    update_config=dict(type='dict', options=UPDATE_OPTIONS),
+    rollback_config=dict(type='dict', options=ROLLBACK_OPTIONS),
+    healthcheck=dict(type='dict', options=dict(
+        test=dict(type='raw'), interval=dict(type='raw'), timeout=dict(type='raw'), retries=dict(type='int'),
+        start_period=dict(type='raw'), start_interval=dict(type='raw'), disable=dict(type='bool'))),
+    secrets=dict(type='list', elements='raw', no_log=False),  # names of secrets, not their values
+    configs=dict(type='list', elements='raw'),
+    user=dict(type='str'),
+    groups=dict(type='list', elements='str'),
+    workdir=dict(type='str'),
+    hostname=dict(type='str'),
+    hosts=dict(type='raw'),
+    dns=dict(type='list', elements='str'),
+    dns_search=dict(type='list', elements='str'),
+    dns_options=dict(type='list', elements='str'),
+    cap_add=dict(type='list', elements='str'),
+    cap_drop=dict(type='list', elements='str'),
+    sysctls=dict(type='dict'),
+    ulimits=dict(type='raw'),
+    read_only=dict(type='bool'),
+    tty=dict(type='bool'),
+    init=dict(type='bool'),
+    stop_signal=dict(type='str'),
+    stop_grace_period=dict(type='raw'),
+    oom_score_adj=dict(type='int'),
+    log_driver=dict(type='str'),
+    log_options=dict(type='dict'),
+    endpoint_mode=dict(type='str', choices=['vip', 'dnsrr']),
+    resolve_image=dict(type='bool', default=False),
+    force_update=dict(type='bool', default=False),
+)
+
+
+def secret_env_values(item):
+    """The strings an item's C(secret_env) could reveal, in any shape a user may have given it: a mapping's
+    values, a list's C(KEY=VALUE) entries (and their values), a plain string. Masked by the modules before the
+    item is validated, so a malformed one is never printed either."""
+    secret_env = item.get('secret_env') if isinstance(item, dict) else None
+    if isinstance(secret_env, dict):
+        candidates = list(secret_env.values())
+    elif isinstance(secret_env, (list, tuple)):
+        candidates = list(secret_env) + [str(entry).split('=', 1)[1] for entry in secret_env if '=' in str(entry)]
+    elif secret_env is None:
+        candidates = []
+    else:
+        candidates = [secret_env]
+    return set(str(value) for value in candidates if value is not None and str(value))
+
+
+def validated_items(services):
+    """Each item of a O(services) list validated like swarm_service's own options (types converted, defaults
+    filled), or SpecError naming the item and the field. Names must be unique."""
+    if ArgumentSpecValidator is None:
+        raise swarm_spec.SpecError('services needs ansible-core 2.11 or newer on the controller')
+    item_spec = copy.deepcopy(SERVICE_ARGUMENT_SPEC)
+    item_spec['name']['required'] = True
+    items, names = [], set()
+    for index, item in enumerate(services):
+        label = 'services[%d]' % index
+        if not isinstance(item, dict):
+            raise swarm_spec.SpecError('%s: a service is a mapping of options, not %s' % (label, type(item).__name__))
+        result = ArgumentSpecValidator(item_spec).validate(item)
+        if result.error_messages:
+            raise swarm_spec.SpecError('%s (%s): %s' % (label, item.get('name'), '; '.join(result.error_messages)))
+        validated = result.validated_parameters
+        if validated['name'] in names:
+            raise swarm_spec.SpecError('%s: service %s is listed twice' % (label, validated['name']))
+        names.add(validated['name'])
+        items.append(validated)
+    return items
 
 
 class RecreateFailed(EngineError):
@@ -73,8 +187,12 @@ class Converger(object):
         self._nodes = None
 
     # ---- reads, cached for the whole call --------------------------------------------------------
-    def load_services(self, names):
-        """Current services by name: one GET /services (filtered by name when there are few)."""
+    def load_services(self, names, services=None):
+        """Current services by name: one GET /services (filtered by name when there are few), or SERVICES when
+        the caller already read them (GET /services?status=true, as swarm_info does)."""
+        if services is not None:
+            self._services = dict((s['Spec']['Name'], s) for s in services if s['Spec']['Name'] in names)
+            return
         params = {'status': 'true'}
         if len(names) <= 20:
             params['filters'] = json.dumps({'name': list(names)})
@@ -463,6 +581,36 @@ class Converger(object):
         summary['running'] = len(good)
         plan['converged_tasks'] = [t['ID'] for t in good]
         return len(good) >= desired and len(good) == len(wanted)
+
+
+def compare_services(client, items, services):
+    """Whether swarm_service, given ITEMS (its O(services), as validated_items returns them), would leave every
+    service as it is and wait for none: (True, why) or (False, why). SERVICES is the manager's answer to
+    GET /services?status=true, already read; the comparison is swarm_service's own plan, so the two cannot
+    disagree, and it sends nothing. Whatever it cannot decide without asking further - a tag to resolve at the
+    registry, a refused option, an engine error - is a False: swarm_service then runs and decides itself."""
+    converger = Converger(client)
+    try:
+        converger.load_services([item['name'] for item in items], services=services)
+        for item in items:
+            name = item['name']
+            if item.get('resolve_image') and item.get('image') and not swarm_spec.split_digest(item['image'])[1]:
+                return False, '%s: resolve_image asks the registry for the tag\'s digest' % name
+            plan = converger.plan(item, swarm_spec.validate(item))
+            if plan['action'] in ('create', 'remove'):
+                return False, '%s: %s' % (name, 'create (no such service)' if plan['action'] == 'create' else 'remove')
+            if plan['action']:
+                return False, '%s: %s (%s)' % (name, plan['action'], ', '.join(sorted(plan['after'])) or '-')
+            if converger.needs_wait(plan):
+                status = plan['current'].get('ServiceStatus') or {}
+                return False, '%s: not settled (update %s, %s of %s tasks running)' % (
+                    name, (plan['current'].get('UpdateStatus') or {}).get('State') or 'none',
+                    status.get('RunningTasks'), status.get('DesiredTasks'))
+    except swarm_spec.SpecError as exc:
+        return False, 'refused: %s' % exc
+    except EngineError as exc:
+        return False, 'could not compare: %s' % exc
+    return True, 'every service as declared, with its tasks running'
 
 
 def _is_job(spec):

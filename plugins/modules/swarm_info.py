@@ -111,6 +111,21 @@ options:
         C(docker_host_read)) when it was made with the role's options and nothing changed on the host since.
       - Made before the engine is asked anything, so it is also in the result of a failure.
     type: dict
+  compare_services:
+    description:
+      - The services as M(swarmops.swarm.swarm_service) takes them in its O(swarmops.swarm.swarm_service#module:services)
+        (validated the same way). On a manager, the read also says in RV(services_compared) whether that module,
+        given them, would change nothing and wait for nothing - its own plan, made from the services this call
+        reads anyway, without a request more (one for the networks when an item names networks).
+      - A playbook can so skip the services' module call when nothing changed since this read (site.yml does when
+        the run changed nothing on the swarm before its services step).
+      - Anything it cannot decide from the read is a no - an item the module would refuse, a tag to resolve at
+        the registry (O(swarmops.swarm.swarm_service#module:resolve_image) in an item), a service being updated or
+        with fewer tasks running than it wants. Never a failure of the read.
+      - The items' C(secret_env) values are masked in everything the module returns, as swarm_service masks them.
+        An item that is not a mapping makes the answer a no; it does not fail the read.
+    type: list
+    elements: raw
 seealso:
   - module: swarmops.swarm.swarm_init
   - module: swarmops.swarm.firewall_info
@@ -432,6 +447,20 @@ unlock_key:
   description: The unlock key (null when autolock is off). Secret.
   returned: O(unlock_key=true) on a manager
   type: str
+services_compared:
+  description: Whether M(swarmops.swarm.swarm_service), given O(compare_services), would change nothing and wait for
+    nothing (see O(compare_services)).
+  returned: when O(compare_services) is set
+  type: dict
+  contains:
+    unchanged:
+      description: True only when every service is as declared (or absent as declared) and settled.
+      type: bool
+    reason:
+      description: Why, naming the first service that differs (its action and the fields that differ) or is not
+        settled; or why no comparison was made (not a manager, an item refused, an engine error).
+      type: str
+  sample: {unchanged: false, reason: "web: update (replicas)"}
 '''
 
 import json
@@ -490,6 +519,8 @@ def main():
         addresses=dict(type='bool', default=False),
         firewall=dict(type='dict'),
         engine=dict(type='dict'),
+        # raw: an item that is no mapping is a 'no' of the comparison, not a failure that would print the others
+        compare_services=dict(type='list', elements='raw'),
     )
     argument_spec.update(ENGINE_ARGUMENT_SPEC)
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
@@ -498,6 +529,8 @@ def main():
         parse_label_selectors((module.params['service_filters'] or {}).get('labels'), 'service_filters.labels')
     except SwarmInputError as exc:
         module.fail_json(msg=str(exc))
+    if module.params['compare_services'] is not None:
+        hide_secret_env(module, module.params['compare_services'])
     reads = dict((name, validated(module, name, spec)) for name, spec in READS.items()
                  if module.params[name] is not None)
     # first: a bare host or a stopped engine still has addresses (and a firewall and packages), and a preflight
@@ -513,11 +546,36 @@ def main():
     module.exit_json(changed=False, **dict(result, **extra))
 
 
+def hide_secret_env(module, services):
+    """The secret_env values of O(compare_services) join the values masked in all the module returns (they are
+    items of a plain list, which no_log cannot name), whatever their shape."""
+    # Imported here, like in compared(): only a read that compares needs the services' code on the node.
+    from ansible_collections.swarmops.swarm.plugins.module_utils.swarm_service import secret_env_values
+    for item in services or []:
+        module.no_log_values.update(secret_env_values(item))
+
+
+def compared(client, services, all_services):
+    """RV(services_compared): swarm_service's plan for the O(compare_services) against ALL_SERVICES."""
+    # Imported here: only a read that compares compiles the services' planning code on the node.
+    from ansible_collections.swarmops.swarm.plugins.module_utils import swarm_spec
+    from ansible_collections.swarmops.swarm.plugins.module_utils.swarm_service import (
+        compare_services, validated_items)
+    try:
+        items = validated_items(services)
+    except swarm_spec.SpecError as exc:
+        return dict(unchanged=False, reason='refused: %s' % exc)
+    unchanged, reason = compare_services(client, items, all_services)
+    return dict(unchanged=unchanged, reason=reason)
+
+
 def collect(params, client):
     info = client.info()
     swarm = summarize_swarm(info)
     result = dict(swarm=swarm, cluster=summarize_cluster(info), nodes=[], services=[], managers_total=None,
                   managers_reachable=None, quorum=None, has_quorum=False, fault_tolerance=None)
+    if params['compare_services'] is not None:
+        result['services_compared'] = dict(unchanged=False, reason='not a manager with a leader')
     if not swarm['control_available']:
         return result
     try:
@@ -533,9 +591,9 @@ def collect(params, client):
         result['nodes'] = sorted((summarize_node(n) for n in kept),
                                  key=lambda n: (n['role'] != 'manager', n['hostname'] or '', n['id']))
     all_services = None
-    if params['services'] or params['tasks']:
+    with_status = api_at_least(client.api_version, SERVICE_STATUS_API)
+    if params['services'] or params['tasks'] or params['compare_services'] is not None:
         filters = params['service_filters'] or {}
-        with_status = api_at_least(client.api_version, SERVICE_STATUS_API)
         all_services = client.get('/services', params={'status': 'true'} if with_status else None) or []
         services = filter_services(all_services, filters.get('names'), filters.get('labels'))
         tasks = None
@@ -551,7 +609,10 @@ def collect(params, client):
             if params['tasks']:
                 summary['tasks'] = per_service.get(service['ID'], []) if tasks is not None else []
             summaries.append(summary)
-        result['services'] = sorted(summaries, key=lambda s: s['name'] or '')
+        if params['services'] or params['tasks']:
+            result['services'] = sorted(summaries, key=lambda s: s['name'] or '')
+    if params['compare_services'] is not None:
+        result['services_compared'] = compared(client, params['compare_services'], all_services)
     if params['objects']:
         if all_services is None:
             all_services = client.get('/services') or []

@@ -622,8 +622,6 @@ warnings_from_engine:
 import copy
 import time
 
-from ansible.module_utils.common.text.converters import to_text
-
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 
@@ -631,80 +629,8 @@ from ansible_collections.swarmops.swarm.plugins.module_utils._engine import (
     ENGINE_ARGUMENT_SPEC, EngineClient, EngineError)
 from ansible_collections.swarmops.swarm.plugins.module_utils import _registry_auth
 from ansible_collections.swarmops.swarm.plugins.module_utils import swarm_spec
-from ansible_collections.swarmops.swarm.plugins.module_utils.swarm_service import Converger, RecreateFailed
-
-try:
-    from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
-except ImportError:  # ansible-core < 2.11
-    ArgumentSpecValidator = None
-
-
-UPDATE_OPTIONS = dict(
-    parallelism=dict(type='int'),
-    delay=dict(type='raw'),
-    failure_action=dict(type='str', choices=['continue', 'pause', 'rollback']),
-    monitor=dict(type='raw'),
-    max_failure_ratio=dict(type='float'),
-    order=dict(type='str', choices=['stop-first', 'start-first']),
-)
-ROLLBACK_OPTIONS = dict(UPDATE_OPTIONS, failure_action=dict(type='str', choices=['continue', 'pause']))
-
-SERVICE_ARGUMENT_SPEC = dict(
-    name=dict(type='str'),
-    state=dict(type='str', choices=['present', 'absent', 'rolled_back'], default='present'),
-    image=dict(type='str'),
-    command=dict(type='raw'),
-    args=dict(type='list', elements='str'),
-    mode=dict(type='str', choices=list(swarm_spec.MODES)),
-    replicas=dict(type='raw'),
-    max_concurrent=dict(type='int'),
-    env=dict(type='raw'),
-    secret_env=dict(type='dict', no_log=True),
-    labels=dict(type='dict'),
-    container_labels=dict(type='dict'),
-    publish=dict(type='list', elements='raw'),
-    networks=dict(type='list', elements='raw'),
-    mounts=dict(type='list', elements='raw'),
-    constraints=dict(type='list', elements='str'),
-    placement_preferences=dict(type='list', elements='raw'),
-    max_replicas_per_node=dict(type='raw'),
-    limits=dict(type='dict', options=dict(cpus=dict(type='raw'), memory=dict(type='raw'), pids=dict(type='int'))),
-    reservations=dict(type='dict', options=dict(cpus=dict(type='raw'), memory=dict(type='raw'))),
-    generic_resources=dict(type='raw'),
-    restart_policy=dict(type='dict', options=dict(
-        condition=dict(type='str', choices=['none', 'on-failure', 'any']),
-        delay=dict(type='raw'), max_attempts=dict(type='int'), window=dict(type='raw'))),
-    update_config=dict(type='dict', options=UPDATE_OPTIONS),
-    rollback_config=dict(type='dict', options=ROLLBACK_OPTIONS),
-    healthcheck=dict(type='dict', options=dict(
-        test=dict(type='raw'), interval=dict(type='raw'), timeout=dict(type='raw'), retries=dict(type='int'),
-        start_period=dict(type='raw'), start_interval=dict(type='raw'), disable=dict(type='bool'))),
-    secrets=dict(type='list', elements='raw', no_log=False),  # names of secrets, not their values
-    configs=dict(type='list', elements='raw'),
-    user=dict(type='str'),
-    groups=dict(type='list', elements='str'),
-    workdir=dict(type='str'),
-    hostname=dict(type='str'),
-    hosts=dict(type='raw'),
-    dns=dict(type='list', elements='str'),
-    dns_search=dict(type='list', elements='str'),
-    dns_options=dict(type='list', elements='str'),
-    cap_add=dict(type='list', elements='str'),
-    cap_drop=dict(type='list', elements='str'),
-    sysctls=dict(type='dict'),
-    ulimits=dict(type='raw'),
-    read_only=dict(type='bool'),
-    tty=dict(type='bool'),
-    init=dict(type='bool'),
-    stop_signal=dict(type='str'),
-    stop_grace_period=dict(type='raw'),
-    oom_score_adj=dict(type='int'),
-    log_driver=dict(type='str'),
-    log_options=dict(type='dict'),
-    endpoint_mode=dict(type='str', choices=['vip', 'dnsrr']),
-    resolve_image=dict(type='bool', default=False),
-    force_update=dict(type='bool', default=False),
-)
+from ansible_collections.swarmops.swarm.plugins.module_utils.swarm_service import (
+    SERVICE_ARGUMENT_SPEC, Converger, RecreateFailed, secret_env_values, validated_items)
 
 
 def argument_spec():
@@ -732,32 +658,18 @@ def service_items(module):
     if extra:
         module.fail_json(msg='services: give per-service options (%s) inside each item of services, not next to '
                              'it' % ', '.join(sorted(extra)))
-    item_spec = copy.deepcopy(SERVICE_ARGUMENT_SPEC)
-    item_spec['name']['required'] = True
-    items, names = [], set()
-    for index, item in enumerate(params['services']):
-        label = 'services[%d]' % index
-        if ArgumentSpecValidator is None:
-            module.fail_json(msg='services needs ansible-core 2.11 or newer on the controller')
-        result = ArgumentSpecValidator(item_spec).validate(item)
-        if result.error_messages:
-            module.fail_json(msg='%s (%s): %s' % (label, item.get('name'), '; '.join(result.error_messages)))
-        validated = result.validated_parameters
-        if validated['name'] in names:
-            module.fail_json(msg='%s: service %s is listed twice' % (label, validated['name']))
-        names.add(validated['name'])
-        items.append(validated)
-    return items
+    try:
+        return validated_items(params['services'])
+    except swarm_spec.SpecError as exc:
+        module.fail_json(msg=to_native(exc))
 
 
-def hide_secret_values(module, items):
-    """Secret env values of every item join the values Ansible masks in anything the module returns (the
-    services items are validated here, not by AnsibleModule, which would only know O(secret_env))."""
-    for item in items:
-        for value in (item.get('secret_env') or {}).values():
-            text = to_text(value)
-            if text:
-                module.no_log_values.add(text)
+def hide_secret_values(module):
+    """Secret env values of every item of O(services) join the values Ansible masks in anything the module returns
+    - before the items are validated, so a malformed one (a list, a wrong type next to it) cannot print them in
+    the failure's arguments. AnsibleModule itself only knows the single service's O(secret_env)."""
+    for item in module.params['services'] or []:
+        module.no_log_values.update(secret_env_values(item))
 
 
 def service_result(plan):
@@ -806,8 +718,8 @@ def main():
         required_one_of=[('name', 'services')],
         supports_check_mode=True,
     )
+    hide_secret_values(module)
     items = service_items(module)
-    hide_secret_values(module, items)
     # Every item is validated before the first engine call.
     fields = []
     for item in items:

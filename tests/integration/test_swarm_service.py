@@ -13,6 +13,7 @@ import pytest
 from conftest import SERVICE_IMAGE
 
 MODULE = 'swarmops.swarm.swarm_service'
+INFO_MODULE = 'swarmops.swarm.swarm_info'
 HTTPD = ['httpd', '-f', '-p', '8080', '-h', '/www']
 # busybox as PID 1 ignores SIGTERM: without a short grace period each task stop costs Docker's default 10s;
 # a short update monitor lets a rolling update report completion sooner than the default 5s; a short
@@ -83,25 +84,55 @@ def remove(ansible, manager, name):
 
 def steps(ansible, manager, step_list, extra_vars=None, verbosity=0):
     """Run the module once per step, in ONE playbook on MANAGER (one ansible-playbook start for all);
-    each step is {'args': ..., 'check': bool}. Returns ([result per step], the run)."""
-    tasks = [{'name': 'step %d' % number, MODULE: step['args'], 'check_mode': bool(step.get('check')), 'diff': True,
-              'ignore_errors': True} for number, step in enumerate(step_list)]
+    each step is {'args': ..., 'check': bool}, and 'module' for another module than swarm_service (the
+    comparison of swarm_info). Returns ([result per step], the run)."""
+    tasks = [{'name': 'step %d' % number, step.get('module', MODULE): step['args'],
+              'check_mode': bool(step.get('check')), 'diff': True, 'ignore_errors': True}
+             for number, step in enumerate(step_list)]
     per_task, run = ansible.playbook(manager.name, tasks, extra_vars=extra_vars, verbosity=verbosity)
     assert len(per_task) == len(step_list), run.stderr[-2000:]
     return [result[manager.name] for result in per_task], run
 
 
+# The options of a swarm_service call that are not a service's own (they are not items of O(services)).
+CALL_OPTIONS = ('wait', 'wait_timeout', 'wait_stable', 'registry_auth')
+
+
+def compare(*services):
+    """A step: swarm_info's comparison of SERVICES (swarm_service arguments) with the swarm, the one site.yml's
+    first read makes to skip the services' module call."""
+    items = [dict((k, v) for k, v in service.items() if k not in CALL_OPTIONS) if isinstance(service, dict)
+             else service for service in services]
+    return {'module': INFO_MODULE, 'args': {'nodes': False, 'services': False, 'compare_services': items}}
+
+
+def compared(result):
+    assert not result.get('failed'), result.get('msg')
+    return result['services_compared']
+
+
 def rhythm(ansible, manager, create_args, update_args, changed_fields):
-    """check -> create -> again -> check -> update (diff == CHANGED_FIELDS) -> again."""
+    """check -> create -> again -> check -> update (diff == CHANGED_FIELDS) -> again; between them, swarm_info's
+    comparison must agree with the module's own plan (unchanged exactly when a check-mode run changes nothing)."""
     name = create_args['name']
     predicted = ansible.one(manager.name, MODULE, create_args, check=True, diff=True)
     assert predicted['changed'] is True and not predicted.get('failed'), predicted.get('msg')
     assert manager.sh('docker service inspect %s' % name, check=False).returncode != 0, 'check mode created it'
 
     updated_args = dict(create_args, **update_args)
-    (created, again, check_again, predicted_update, updated, settled), _run = steps(ansible, manager, [
+    gone = {'name': 'never-created-%s' % name, 'state': 'absent'}  # absent as declared: unchanged
+    results, _run = steps(ansible, manager, [
         {'args': create_args}, {'args': create_args}, {'args': create_args, 'check': True},
-        {'args': updated_args, 'check': True}, {'args': updated_args}, {'args': updated_args}])
+        compare(create_args, gone), compare(updated_args, gone),
+        {'args': updated_args, 'check': True}, {'args': updated_args}, {'args': updated_args},
+        compare(updated_args), compare(create_args)])
+    (created, again, check_again, same_at_read, new_at_read, predicted_update, updated, settled, updated_at_read,
+     old_at_read) = results
+    assert compared(same_at_read)['unchanged'] is True, same_at_read['services_compared']
+    assert compared(new_at_read) == {'unchanged': False, 'reason': '%s: update (%s)' % (
+        name, ', '.join(sorted(changed_fields)))}, new_at_read['services_compared']
+    assert compared(updated_at_read)['unchanged'] is True, updated_at_read['services_compared']
+    assert compared(old_at_read)['unchanged'] is False, old_at_read['services_compared']
     assert created['changed'] is True, created.get('msg')
     assert created['diff']['before'] == {'state': 'absent'}
     assert created['tasks']['running'] == created['tasks']['desired'], created['tasks']
@@ -484,15 +515,25 @@ def test_waiting_means_converged(ansible, swarm_a):
                'stop_grace_period': '1s', 'wait_timeout': 60}
     porter = dict(QUICK_STOP, name='porter', image=SERVICE_IMAGE, args=HTTPD, replicas=2, publish=['18090:8080'],
                   update_config={'parallelism': 1, 'delay': '2s', 'monitor': '1s'})
-    r, _run = steps(ansible, manager, [{'args': paused}, {'args': broken}, {'args': crasher}, {'args': porter}])
+    # no node has the label: its task stays pending, fewer run than it wants (created without waiting)
+    nowhere = {'name': 'nowhere', 'image': SERVICE_IMAGE, 'args': ['sleep', '3600'], 'stop_grace_period': '1s',
+               'constraints': ['node.labels.swarmops-nowhere==yes'], 'wait': False}
+    r, _run = steps(ansible, manager, [{'args': paused}, {'args': broken}, {'args': crasher}, {'args': porter},
+                                       {'args': nowhere}, compare(nowhere), compare(porter, dict(porter, name='newone'))])
     assert not r[0].get('failed') and r[1]['failed'], r[1]
     assert r[2]['failed'] and r[2]['changed'] and 'non-zero exit (3)' in r[2]['msg'], r[2].get('msg')
     assert not r[3].get('failed'), r[3].get('msg')
+    # what the services' module would wait for, or create, is never "unchanged" at the first read
+    assert r[4]['changed'] and compared(r[5]) == {
+        'unchanged': False, 'reason': 'nowhere: not settled (update none, 0 of 1 tasks running)'}, r[5]
+    assert compared(r[6]) == {'unchanged': False, 'reason': 'newone: create (no such service)'}, r[6]
     deadline = time.time() + 60
     while (inspect(manager, 'pauser').get('UpdateStatus') or {}).get('State') != 'paused':
         assert time.time() < deadline, inspect(manager, 'pauser').get('UpdateStatus')
         time.sleep(1)
     old_porter_tasks = task_ids(manager, 'porter')
+    paused_at_read, = steps(ansible, manager, [compare(broken)])[0]
+    assert compared(paused_at_read) == {'unchanged': False, 'reason': 'pauser: update (update_state)'}, paused_at_read
     r, _run = steps(ansible, manager, [
         {'args': broken, 'check': True},  # 0 the stored spec matches, but the rollout is paused: not converged
         {'args': broken},                 # 1 restarts it; the image is still missing, so it pauses again
@@ -509,7 +550,7 @@ def test_waiting_means_converged(ansible, swarm_a):
         {'published': 18091, 'target': 8080, 'protocol': 'tcp', 'mode': 'ingress'}]}, r[4]
     running = task_ids(manager, 'porter')
     assert len(running) == 2 and not running & old_porter_tasks, (running, old_porter_tasks)
-    for name in ('pauser', 'crasher', 'porter'):
+    for name in ('pauser', 'crasher', 'porter', 'nowhere'):
         remove(ansible, manager, name)
 
 
@@ -524,10 +565,24 @@ def test_secret_env_values_never_show(ansible, swarm_a):
         {'args': single}, {'args': single},                                  # 0 create, 1 unchanged
         {'args': dict(single, secret_env={'DB_PASSWORD': '{{ second }}'}), 'check': True},  # 2 predicts a change
         {'args': bulk}, {'args': bulk},                                      # 3 changed (the list form), 4 unchanged
-        {'args': dict(bulk, services=[dict(bulk['services'][0], env={'MODE': 'y'})])},  # 5 a plain change
+        compare(*bulk['services']),                                          # 5 the first read's: unchanged
+        compare(dict(item, secret_env={'DB_PASSWORD': '{{ first }}'})),      # 6 another value: not unchanged
+        {'args': dict(bulk, services=[dict(bulk['services'][0], env={'MODE': 'y'})])},  # 7 a plain change
+        # malformed, in the shapes a user might write: refused (or not unchanged), and never printed
+        {'args': {'services': [dict(item, secret_env=['DB_PASSWORD={{ first }}'])]}},   # 8
+        {'args': {'services': [dict(item, secret_env='{{ first }}')]}},                   # 9
+        {'args': {'services': [dict(item, secret_env={'DB_PASSWORD': '{{ first }}'}, replicas='many')]}},  # 10
+        compare(dict(item, secret_env=['DB_PASSWORD={{ first }}']), 'not a service'),    # 11
+        compare(dict(item, secret_env={'DB_PASSWORD': '{{ first }}'}, replicas='many')),  # 12
     ], extra_vars={'first': first, 'second': second}, verbosity=3)
     output = run.stdout + run.stderr
     assert first not in output and second not in output, 'a secret env value reached ansible output'
+    assert compared(r[5])['unchanged'] is True, r[5]['services_compared']
+    assert compared(r[6]) == {'unchanged': False, 'reason': 'vault: update (secret_env)'}, r[6]['services_compared']
+    assert [x.get('failed', False) for x in r[8:11]] == [True] * 3, [x.get('msg') for x in r[8:11]]
+    assert [compared(x)['unchanged'] for x in r[11:13]] == [False, False], [x['services_compared'] for x in r[11:13]]
+    assert 'refused: services[0]' in r[11]['services_compared']['reason'], r[11]['services_compared']
+    r = r[:5] + r[7:8]
     assert [x['changed'] for x in r] == [True, False, True, True, False, True], [x.get('msg') for x in r]
     assert r[0]['diff']['after']['secret_env'] == {'DB_PASSWORD': '<new secret value>'}
     assert r[2]['diff'] == {'before': {'secret_env': {'DB_PASSWORD': '<secret value>'}},

@@ -14,6 +14,7 @@ PUBLISHED_CHAIN = 'SWARMOPS-PUBLISHED'
 PUBLISHED_UNIT = '/etc/systemd/system/swarmops-docker-user.service'
 PUBLISHED_SCRIPT = '/usr/local/sbin/swarmops-docker-user'
 UNLOCK = 'tests/lifecycle/playbooks/unlock.yml'
+DEPLOY_SERVICES = 'TASK [swarmops.swarm.swarm_services : Deploy the services through the leading manager]'
 
 
 def spec_of(lab, host):
@@ -72,6 +73,8 @@ def test_site_converges_labels_and_availability_in_one_call_and_reports_nodes_ou
     assert 'lc-worker3: availability active -> pause' in check.stdout, check.describe()
     run = lab.site(label='site-labels').changed_some()
     assert run.stdout.count('TASK [swarmops.swarm.swarm_nodes : Converge every node') == 1
+    # the nodes changed in this run: the services step asks the swarm again (and waits), whatever the first read saw
+    assert DEPLOY_SERVICES in _ran(run), run.describe()
     assert spec_of(lab, 'worker2')['Labels'] == {'zone': 'b', 'owner': 'ops'}  # merge: the hand-set label stays
     assert spec_of(lab, 'worker1')['Labels'] == {'zone': 'a', 'disk': 'ssd'}
     assert spec_of(lab, 'worker3')['Availability'] == 'pause'
@@ -81,6 +84,17 @@ def test_site_converges_labels_and_availability_in_one_call_and_reports_nodes_ou
     assert 'swarm_nodes : Read the node ID of a host' not in _ran(again), again.describe()
     assert "swarm_nodes : Converge every node's role, availability and labels (one call" not in _ran(again), \
         again.describe()
+    # nor of the services' module: the first read found them as declared and settled, and nothing changed since
+    assert DEPLOY_SERVICES not in _ran(again), again.describe()
+    # a service changed by hand in two of its declared options: the first read sees it, the module restores it
+    web = lab.api(lab.live_manager(), '/services/web')['Spec']
+    lab.exec('manager1', 'docker service update --detach --replicas 3 --constraint-rm node.role==worker web')
+    drift = lab.site(label='site-drift').changed_some()
+    assert DEPLOY_SERVICES in _ran(drift), drift.describe()
+    restored = lab.api(lab.live_manager(), '/services/web')['Spec']
+    assert (restored['Mode'], restored['TaskTemplate']['Placement']) == (
+        web['Mode'], web['TaskTemplate']['Placement']), restored
+    wait_until(lambda: sum(lab.running_tasks('web').values()) == 2, 120, 'web back at 2 replicas')
     # a node that is in the swarm but not in the inventory is reported, and left alone (the firewall of the
     # others shuts it out: that is the run's only change)
     lab.set_groups(['manager1'], ['worker1', 'worker2'])

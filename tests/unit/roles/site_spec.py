@@ -39,6 +39,8 @@ SET_BY_SITE = {
     'docker_host_read': "site.yml hands on the first play's read",
     'swarm_preflight_firewall_read_options': "site.yml hands on the firewall role's settings",
     'swarm_preflight_engine_read_options': "site.yml hands on the engine role's settings",
+    'swarm_preflight_compare_services': 'site.yml hands on swarm_services',
+    'swarm_services_unchanged_at_read': "site.yml decides it from the first read and the run's changes",
 }
 
 
