@@ -177,6 +177,18 @@ EXAMPLES = r'''
     services: false
   register: swarm_secrets
   no_log: true
+
+# The read says whether swarm_service would change anything; call it only when it would
+- name: Read the swarm, comparing the services with the declared ones
+  swarmops.swarm.swarm_info:
+    nodes: false
+    compare_services: "{{ my_services }}"
+  register: swarm_read
+
+- name: Deploy the services only when they differ (or are not settled)
+  swarmops.swarm.swarm_service:
+    services: "{{ my_services }}"
+  when: not swarm_read.services_compared.unchanged
 '''
 
 RETURN = r'''
