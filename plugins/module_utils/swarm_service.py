@@ -126,6 +126,14 @@ def secret_env_values(item):
     return set(str(value) for value in candidates if value is not None and str(value))
 
 
+def mask_secret_env(module, services):
+    """Add the C(secret_env) values of every item of SERVICES (raw, before validation) to the values MODULE masks
+    in all it returns: items of a plain list, which no_log cannot name. swarm_service and swarm_info both call it
+    first, so a malformed item is masked too."""
+    for item in services or []:
+        module.no_log_values.update(secret_env_values(item))
+
+
 def validated_items(services):
     """Each item of a O(services) list validated like swarm_service's own options (types converted, defaults
     filled), or SpecError naming the item and the field. Names must be unique."""

@@ -542,7 +542,9 @@ def main():
     except SwarmInputError as exc:
         module.fail_json(msg=str(exc))
     if module.params['compare_services'] is not None:
-        hide_secret_env(module, module.params['compare_services'])
+        # Imported here, like in compared(): only a read that compares needs the services' code on the node.
+        from ansible_collections.swarmops.swarm.plugins.module_utils.swarm_service import mask_secret_env
+        mask_secret_env(module, module.params['compare_services'])
     reads = dict((name, validated(module, name, spec)) for name, spec in READS.items()
                  if module.params[name] is not None)
     # first: a bare host or a stopped engine still has addresses (and a firewall and packages), and a preflight
@@ -556,15 +558,6 @@ def main():
     except EngineError as exc:
         module.fail_json(msg=redact('Docker engine error: %s' % exc), **extra)
     module.exit_json(changed=False, **dict(result, **extra))
-
-
-def hide_secret_env(module, services):
-    """The secret_env values of O(compare_services) join the values masked in all the module returns (they are
-    items of a plain list, which no_log cannot name), whatever their shape."""
-    # Imported here, like in compared(): only a read that compares needs the services' code on the node.
-    from ansible_collections.swarmops.swarm.plugins.module_utils.swarm_service import secret_env_values
-    for item in services or []:
-        module.no_log_values.update(secret_env_values(item))
 
 
 def compared(client, services, all_services):

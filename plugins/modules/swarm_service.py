@@ -630,7 +630,7 @@ from ansible_collections.swarmops.swarm.plugins.module_utils._engine import (
 from ansible_collections.swarmops.swarm.plugins.module_utils import _registry_auth
 from ansible_collections.swarmops.swarm.plugins.module_utils import swarm_spec
 from ansible_collections.swarmops.swarm.plugins.module_utils.swarm_service import (
-    SERVICE_ARGUMENT_SPEC, Converger, RecreateFailed, secret_env_values, validated_items)
+    SERVICE_ARGUMENT_SPEC, Converger, RecreateFailed, mask_secret_env, validated_items)
 
 
 def argument_spec():
@@ -662,14 +662,6 @@ def service_items(module):
         return validated_items(params['services'])
     except swarm_spec.SpecError as exc:
         module.fail_json(msg=to_native(exc))
-
-
-def hide_secret_values(module):
-    """Secret env values of every item of O(services) join the values Ansible masks in anything the module returns
-    - before the items are validated, so a malformed one (a list, a wrong type next to it) cannot print them in
-    the failure's arguments. AnsibleModule itself only knows the single service's O(secret_env)."""
-    for item in module.params['services'] or []:
-        module.no_log_values.update(secret_env_values(item))
 
 
 def service_result(plan):
@@ -718,7 +710,9 @@ def main():
         required_one_of=[('name', 'services')],
         supports_check_mode=True,
     )
-    hide_secret_values(module)
+    # before the items are validated: a malformed one cannot print a value in the failure's arguments
+    # (AnsibleModule itself only knows the single service's secret_env)
+    mask_secret_env(module, module.params['services'])
     items = service_items(module)
     # Every item is validated before the first engine call.
     fields = []

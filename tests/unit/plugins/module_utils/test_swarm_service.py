@@ -5,6 +5,8 @@ The waiting itself runs against real engines (tests/integration/test_swarm_servi
 
 import copy
 
+import pytest
+
 from ansible_collections.swarmops.swarm.plugins.module_utils import swarm_service as sv
 
 SPEC = {'Name': 'web', 'Labels': {},
@@ -44,3 +46,30 @@ def test_what_leaves_the_tasks_running():
 def test_a_tasks_spec_is_compared_without_runtime_and_placement():
     task_spec = {'ContainerSpec': {'Args': ['sleep', '1'], 'Image': 'busybox'}, 'ForceUpdate': 0}
     assert sv.template_key(task_spec) == sv.template_key(SPEC['TaskTemplate'])
+
+
+# ---- secret_env values masked before validation, in every shape a user may write them -------------------------
+
+@pytest.mark.parametrize('item, secrets', [
+    ({'secret_env': {'DB': 'hunter2', 'N': 1234567}}, {'hunter2', '1234567'}),
+    ({'secret_env': ['DB=hunter2', 'TOKEN=a=b', 'BARE']}, {'DB=hunter2', 'hunter2', 'TOKEN=a=b', 'a=b', 'BARE'}),
+    ({'secret_env': 'DB=hunter2'}, {'DB=hunter2'}),
+    ({'secret_env': {'EMPTY': '', 'NONE': None}}, set()),
+    ({'secret_env': None}, set()),
+    ({'name': 'web'}, set()),
+    ('not a service', set()),
+])
+def test_secret_env_values_cover_every_shape(item, secrets):
+    assert sv.secret_env_values(item) == secrets
+
+
+def test_mask_secret_env_masks_every_item_even_malformed_ones():
+    class Module(object):
+        def __init__(self):
+            self.no_log_values = set()
+    module = Module()
+    services = [{'name': 'a', 'secret_env': {'K': 'first-secret'}}, 'junk', None,
+                {'name': 'b', 'secret_env': ['K=second-secret']}]
+    sv.mask_secret_env(module, services)
+    assert module.no_log_values == {'first-secret', 'second-secret', 'K=second-secret'}
+    sv.mask_secret_env(module, None)  # no services: nothing to mask, nothing raised
