@@ -74,13 +74,18 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.swarmops.swarm.plugins.plugin_utils._node_lifecycle import LifecycleError, converge_plan
+from ansible_collections.swarmops.swarm.plugins.plugin_utils._node_lifecycle import (
+    LifecycleError, converge_plan, reported_node_id)
 
 
-def _own_report(values, report_var):
+def _own_report(values, report_var, host=None):
     read = values.get(report_var)
     if isinstance(read, dict) and read.get('swarm') is not None and not read.get('skipped'):
         return read
+    node_id = reported_node_id(values, host)
+    if node_id:
+        # joined or initialised in this run and not read again: the module's result says it is an active node
+        return {'swarm': {'local_node_state': 'active', 'node_id': node_id}}
     return values.get('swarm_node_info') or {}
 
 
@@ -90,7 +95,7 @@ def swarm_nodes_plan(hostvars, hosts, managers, manager, inventory, prune_stale=
     reports, settings = {}, {}
     for host in hosts:
         values = hostvars[host]
-        reports[host] = _own_report(values, report_var)
+        reports[host] = _own_report(values, report_var, host)
         settings[host] = {'labels': values.get('swarm_node_labels'),
                           'labels_state': values.get('swarm_node_labels_state'),
                           'availability': values.get('swarm_node_availability')}

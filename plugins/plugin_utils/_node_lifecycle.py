@@ -41,6 +41,24 @@ def live_manager(reports, preferred=None, exclude=()):
     return None
 
 
+def _changed_result(values, name):
+    result = values.get(name)
+    return result if isinstance(result, dict) and result.get('changed') and not result.get('skipped') else {}
+
+
+def reported_node_id(values, host):
+    """The node ID this run's own change reported for HOST: its join (swarm_member_join), or the swarm_init that
+    made it the first manager (swarm_bootstrap_result, registered on every host, is the leading manager's).
+    Empty when neither ran and changed (check mode reports none either)."""
+    joined = _changed_result(values, 'swarm_member_join')
+    if joined.get('node_id'):
+        return joined['node_id']
+    plan = values.get('swarm_bootstrap_plan')
+    if isinstance(plan, dict) and plan.get('manager') == host:
+        return _changed_result(values, 'swarm_bootstrap_result').get('node_id') or ''
+    return ''
+
+
 # ---- per-host node state -------------------------------------------------------------------------
 
 def node_entries(hosts, managers, reports, settings):

@@ -497,9 +497,13 @@ def plan(probe, settings, madison=None, read=None):
         'install': {
             'needed': packages['needed'],
             'names': packages['names'],
-            # A host without python3-apt gets the packages and python3-apt in one apt transaction, as a shell
-            # script would (a pin needs the cache first, so pinned installs bootstrap through the apt module).
-            'fresh': packages['needed'] and not python_apt and not pin and not check_mode,
+            # A host without python3-apt, or one without the engine whose source is new (the firewall role
+            # installed python3-apt moments ago), gets the packages and python3-apt in one apt-get update and
+            # install, as a shell script would: the apt module would add its own cache loads to the same work
+            # (a pin needs the cache first, so pinned installs go through the apt module).
+            'fresh': bool(packages['needed'] and not pin and not check_mode and (
+                not python_apt or (source_changes and not packages['conflicts']
+                                   and not any(name in packages['installed'] for name in s['docker_packages'])))),
             'apt_can_resolve': apt_can_resolve,
             'refresh_first': refresh_first,
             'cache_valid_time': None if force_refresh else s['docker_apt_cache_valid_time'],

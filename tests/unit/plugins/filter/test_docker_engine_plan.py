@@ -129,6 +129,30 @@ def test_a_fresh_host_gets_everything_and_nothing_restarts():
     assert plan['target_version'] == '' and plan['engine_version'] == '' and plan['swarm_state'] == ''
 
 
+def test_one_apt_get_transaction_only_where_the_engine_is_absent_and_its_source_new():
+    """After the firewall role put python3-apt on a fresh host, the engine still goes in with one apt-get update and
+    install. Not where any engine package, or a conflicting one, is installed (the apt module's pins, downgrades
+    and removals apply there), nor where the source is unchanged (the cache's age decides its refresh), nor for a
+    pin, nor in check mode."""
+    def plan_for(check_mode=False, **changes):
+        probe = fresh()
+        probe.update(python_apt=True, **changes)
+        return docker_engine_plan(probe, settings(docker_version='', check_mode=check_mode))['install']
+    assert plan_for()['fresh'] and plan_for()['needed']
+    installed = fresh()['packages']
+    assert not plan_for(packages=dict(installed, **{'containerd.io': package('1.7.24-1')}))['fresh']
+    assert not plan_for(packages=dict(installed, **{'docker.io': package('20.10.24')}))['fresh']
+    assert plan_for(packages=dict(installed, **{'python3-docker': package('7.1.0-1')}))['fresh']
+    assert not plan_for(check_mode=True)['fresh']
+    probe = converged()
+    probe['packages'] = dict(installed)
+    unchanged_source = docker_engine_plan(probe, settings(docker_version=''))['install']
+    assert unchanged_source['needed'] and not unchanged_source['fresh']
+    pinned = fresh()
+    pinned['python_apt'] = True
+    assert not docker_engine_plan(pinned, settings())['install']['fresh']
+
+
 def test_a_pinned_fresh_host_resolves_the_pin_after_the_first_refresh():
     plan = docker_engine_plan(fresh(), settings())
     assert plan['pin']['resolve_after_refresh'] and plan['install']['refresh_first'] and not plan['install']['fresh']

@@ -79,3 +79,30 @@ def test_small_filters():
     assert filters(swarm_inventory_check)['swarm_inventory_check']({'m': ['a']}, 'm', 'w', [])['ok']
     assert filters(swarm_remembered_addresses)['swarm_remembered_addresses'](
         HOSTVARS, ['gone'], ['m1']) == {'gone': ''}
+
+
+def test_a_node_made_in_this_run_is_named_by_the_id_its_join_or_init_reported_not_a_read_again():
+    """swarm_nodes reads a new node again only when no result of this run reported its ID: a changed join names the
+    joined host, a changed swarm_init names only the leading manager it ran on (the result is registered on every
+    host), and a read made anyway wins. Check mode (no ID) and unchanged results name nothing."""
+    from ansible_collections.swarmops.swarm.plugins.filter import swarm_node_reported_id, swarm_nodes_plan
+    reported = filters(swarm_node_reported_id)['swarm_node_reported_id']
+    plan_of = filters(swarm_nodes_plan)['swarm_nodes_plan']
+    init = {'changed': True, 'node_id': 'n1'}
+    bootstrap = {'swarm_bootstrap_plan': {'manager': 'm1'}, 'swarm_bootstrap_result': init}
+    hostvars = {
+        'm1': dict(bootstrap, swarm_node_info=read('inactive')),
+        'w1': dict(bootstrap, swarm_node_info=read('inactive'), swarm_member_join={'changed': True, 'node_id': 'n2'}),
+        'w2': dict(bootstrap, swarm_node_info=read('inactive'), swarm_member_join={'changed': True, 'node_id': None}),
+    }
+    assert [reported(hostvars[h], h) for h in ('m1', 'w1', 'w2')] == ['n1', 'n2', '']
+    assert reported(dict(bootstrap, swarm_bootstrap_result=dict(init, changed=False)), 'm1') == ''
+    assert reported({'swarm_member_join': {'changed': False, 'node_id': 'n2'}}, 'w1') == ''
+    assert reported({'swarm_member_join': {'skipped': True, 'changed': True, 'node_id': 'n2'}}, 'w1') == ''
+    plan = plan_of(hostvars, ['m1', 'w1', 'w2'], ['m1'], 'm1', ['m1', 'w1', 'w2'])
+    assert [entry['id'] for entry in plan['entries']] == ['n1', 'n2'] and list(plan['skipped']) == ['w2']
+    assert plan['act'] and all('joined in it' in line for line in plan['changes'])
+    hostvars['w2']['_swarm_nodes_local'] = read('active', False, 'n3')
+    hostvars['w1']['_swarm_nodes_local'] = read('active', False, 'n7')
+    plan = plan_of(hostvars, ['m1', 'w1', 'w2'], ['m1'], 'm1', ['m1', 'w1', 'w2'])
+    assert [entry['id'] for entry in plan['entries']] == ['n1', 'n7', 'n3']
