@@ -27,7 +27,7 @@ source "$REPO_ROOT/tests/testbed/lib.sh"
 
 targets=("$@")
 if [ "${#targets[@]}" -eq 0 ]; then
-  targets=(swarm_info swarm_init swarm_join swarm_service)
+  targets=(swarm_info swarm_init swarm_join swarm_service docker_image_archives)
 fi
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/swarmops-targets.XXXXXX")"
