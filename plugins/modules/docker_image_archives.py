@@ -44,11 +44,14 @@ options:
         type: str
         required: true
       url:
-        description: Where the host downloads the archive from (C(http), C(https) or C(file)).
+        description: Where the host downloads the archive from (C(http), C(https), C(ftp) or C(file)).
         type: str
         required: true
       checksum:
-        description: C(algorithm:hex digest) of the archive (such as C(sha256:...)), checked before it is loaded.
+        description:
+          - C(ALGORITHM:DIGEST) of the archive (such as C(sha256:3b1f...)), checked before it is loaded.
+          - Or C(ALGORITHM:URL) of a checksum file (C(sha256sum) output), as M(ansible.builtin.get_url) takes it;
+            the line for the archive's file name is used, or the one digest of a file with only one.
         type: str
   engine_socket:
     description: The engine's Unix socket.
@@ -96,7 +99,8 @@ from ansible.module_utils.urls import fetch_url
 from ansible_collections.swarmops.swarm.plugins.module_utils._engine import EngineClient, EngineError
 
 CONTROL = re.compile(r'[\x00-\x20\x7f]')
-CHECKSUM = re.compile(r'^([a-z0-9]+):([0-9a-fA-F]+)$')
+CHECKSUM = re.compile(r'^([a-z0-9]+):(.+)$')
+URL = re.compile(r'^(https?|ftp|file)://')
 
 
 def image_tag(name):
@@ -112,8 +116,8 @@ def checked_items(module):
         name, url, checksum = item['name'], item['url'], item.get('checksum')
         if not name or CONTROL.search(name) or name.startswith('-'):
             module.fail_json(msg='%s.name: %r is not an image name; nothing was loaded.' % (where, name))
-        if not re.match(r'^(https?|file)://', url or '') or CONTROL.search(url):
-            module.fail_json(msg='%s.url: %r is not an http, https or file URL; nothing was loaded.' % (where, url))
+        if not re.match(r'^(https?|ftp|file)://', url or '') or CONTROL.search(url):
+            module.fail_json(msg='%s.url: %r is not an http, https, ftp or file URL; nothing was loaded.' % (where, url))
         algorithm = digest = None
         if checksum:
             match = CHECKSUM.match(checksum)
@@ -121,9 +125,11 @@ def checked_items(module):
                 module.fail_json(msg='%s.checksum: %r is not ALGORITHM:HEX with an algorithm this host knows (such as '
                                      'sha256); nothing was loaded.' % (where, checksum))
             algorithm, digest = match.group(1), match.group(2).lower()
-            if len(digest) != hashlib.new(algorithm).digest_size * 2:
-                module.fail_json(msg='%s.checksum: a %s digest has %d hex digits, not %d; nothing was loaded.'
-                                     % (where, algorithm, hashlib.new(algorithm).digest_size * 2, len(digest)))
+            if URL.match(match.group(2)):
+                digest = match.group(2)  # a checksum file, read when the archive is needed
+            elif not re.match(r'^[0-9a-f]+$', digest) or len(digest) != hashlib.new(algorithm).digest_size * 2:
+                module.fail_json(msg='%s.checksum: a %s digest is %d hex digits, not %r; nothing was loaded.'
+                                     % (where, algorithm, hashlib.new(algorithm).digest_size * 2, digest))
         items.append((image_tag(name), url, algorithm, digest))
     return items
 
@@ -146,6 +152,27 @@ def download(module, url, path, attempts=4):
         if attempt + 1 < attempts:
             time.sleep(2 ** attempt)
     return reason
+
+
+def listed_digest(module, checksum_url, archive_url, algorithm, path):
+    """The digest a checksum file lists for the archive (by file name, or its only line), or a failure reason."""
+    reason = download(module, checksum_url, path)
+    if reason:
+        return None, 'the checksum file %s could not be downloaded: %s' % (checksum_url, reason)
+    with open(path, 'rb') as handle:
+        text = handle.read(1024 * 1024).decode('utf-8', 'replace')
+    os.unlink(path)
+    size = hashlib.new(algorithm).digest_size * 2
+    entries = [line.split() for line in text.splitlines() if line.strip()]
+    entries = [(fields[0].lower(), fields[-1].lstrip('*').rsplit('/', 1)[-1]) for fields in entries
+               if re.match(r'^[0-9a-fA-F]{%d}$' % size, fields[0])]
+    name = archive_url.rstrip('/').rsplit('/', 1)[-1]
+    found = [digest for digest, listed in entries if listed == name]
+    if not found and len(entries) == 1:
+        found = [entries[0][0]]
+    if len(found) != 1:
+        return None, 'the checksum file %s lists no single %s digest for %s' % (checksum_url, algorithm, name)
+    return found[0], None
 
 
 def file_digest(path, algorithm):
@@ -223,6 +250,10 @@ def main():
                 module.fail_json(msg='%s (from %s): %s; %s' % (tag, url, reason, after),
                                  changed=bool(loaded or also_loaded), loaded=loaded + list(also_loaded))
             path = os.path.join(scratch, 'archive.tar')
+            if algorithm and URL.match(digest):
+                digest, reason = listed_digest(module, digest, url, algorithm, path)
+                if reason:
+                    fail(reason)
             reason = download(module, url, path)
             if reason:
                 fail('the download failed: %s' % reason)
