@@ -131,8 +131,14 @@ def validate(settings):
     _text('docker_version', s['docker_version'], VERSION, 'a Debian version or a prefix of one')
     for name in ('docker_packages', 'docker_version_packages', 'docker_apt_conflicting_packages'):
         _names(name, s[name], PACKAGE_NAME, 'a Debian package name')
+    additional = s.get('docker_apt_additional_packages') or []
+    _names('docker_apt_additional_packages', additional, PACKAGE_NAME, 'a Debian package name')
     if not s['docker_version_packages']:
         raise PlanError('docker_version_packages must name at least one package (the pin applies to it)')
+    clash = set(additional) & set(s['docker_packages'] + s['docker_apt_conflicting_packages'])
+    if clash:
+        raise PlanError('docker_apt_additional_packages names packages the role manages itself: %s'
+                        % ', '.join(sorted(clash)))
     if s['docker_version'] and not set(s['docker_version_packages']) <= set(s['docker_packages']):
         raise PlanError('docker_version_packages (%s) must be among docker_packages'
                         % ', '.join(sorted(set(s['docker_version_packages']) - set(s['docker_packages']))))
@@ -362,6 +368,9 @@ def _packages(probe, s, madison, source_changes, reasons):
         moves = dict((name, installed[name]) for name in pinned if name in installed and installed[name] != target)
     for name in missing:
         reasons.append('install %s%s' % (name, ' ' + target if target and name in pinned else ''))
+    additional = list(s.get('docker_apt_additional_packages') or [])
+    if additional and (missing or moves or later):
+        reasons.append('install with them: %s' % ', '.join(additional))
     for name in sorted(moves):
         reasons.append('%s %s -> %s' % (name, moves[name], target))
     if later:
@@ -374,7 +383,8 @@ def _packages(probe, s, madison, source_changes, reasons):
         'later': later,
         'target': target,
         'versions': versions,
-        'names': ['%s=%s' % (name, target) if target and name in pinned else name for name in wanted],
+        # the additional packages ride along in the same transaction (never pinned, never a reason to install)
+        'names': ['%s=%s' % (name, target) if target and name in pinned else name for name in wanted] + additional,
         'restarts': bool(restarts),
     }
 

@@ -41,6 +41,8 @@ SET_BY_SITE = {
     'swarm_preflight_engine_read_options': "site.yml hands on the engine role's settings",
     'swarm_preflight_compare_services': 'site.yml hands on swarm_services',
     'swarm_services_unchanged_at_read': "site.yml decides it from the first read and the run's changes",
+    'firewall_install_with_engine': "site.yml decides it from the first play's read (no engine package yet)",
+    'docker_apt_additional_packages': "site.yml passes the firewall's packages where the engine's install takes them",
 }
 
 

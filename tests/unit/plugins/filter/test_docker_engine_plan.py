@@ -153,6 +153,31 @@ def test_one_apt_get_transaction_only_where_the_engine_is_absent_and_its_source_
     assert not docker_engine_plan(pinned, settings())['install']['fresh']
 
 
+def test_additional_packages_ride_along_with_an_engine_install_and_never_cause_one():
+    """site.yml's firewall packages go into the engine's one apt transaction: listed with the engine's packages
+    (fresh path or apt module, pinned or not) when those are installed, and nothing to do where they are not."""
+    extra = settings(docker_version='', docker_apt_additional_packages=['ufw'])
+    plan = docker_engine_plan(fresh(), extra)
+    assert plan['install']['fresh'] and plan['install']['names'][-1] == 'ufw'
+    assert 'install with them: ufw' in plan['reasons']
+    pinned = docker_engine_plan(fresh(), settings(docker_apt_additional_packages=['ufw']), madison=MADISON)
+    assert pinned['install']['names'][-1] == 'ufw' and pinned['install']['names'][0] == 'docker-ce=' + V_NEW
+    unchanged = docker_engine_plan(converged(), settings(docker_apt_additional_packages=['ufw']))
+    assert not unchanged['changed'] and not unchanged['install']['needed'] and unchanged['reasons'] == []
+
+
+@pytest.mark.parametrize('packages, message', [
+    (['ufw', '-o=APT::Get::Trivial-Only'], r"docker_apt_additional_packages\[1\] is not a Debian package name"),
+    (['ufw\nTrusted: yes'], r"docker_apt_additional_packages\[0\] holds a newline"),
+    ('ufw', 'docker_apt_additional_packages must be a list'),
+    (['ufw', 'docker-ce'], 'docker_apt_additional_packages names packages the role manages itself: docker-ce'),
+    (['docker.io'], 'docker_apt_additional_packages names packages the role manages itself: docker.io'),
+])
+def test_bad_additional_packages_are_refused_naming_the_variable(packages, message):
+    with pytest.raises(AnsibleFilterError, match=message):
+        docker_engine_plan(fresh(), settings(docker_apt_additional_packages=packages))
+
+
 def test_a_pinned_fresh_host_resolves_the_pin_after_the_first_refresh():
     plan = docker_engine_plan(fresh(), settings())
     assert plan['pin']['resolve_after_refresh'] and plan['install']['refresh_first'] and not plan['install']['fresh']
