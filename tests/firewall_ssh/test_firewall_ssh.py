@@ -285,3 +285,32 @@ def test_deciding_from_swarm_infos_first_read_keeps_ssh_and_changes_nothing_more
         live = lab.third_connection(name).stdout.split()
         assert live[2:] == [IP[name], str(PORT[name])]
     assert probe(A, 7946, 'tcp', [B, C, STRANGER], listen=False) == [B, C]  # the swarm's gossip listens there
+
+
+def test_a_fresh_node_firewalled_after_its_engine_install_keeps_ssh(lab):
+    """site.yml on a host with no engine package yet: ufw comes in the engine's apt transaction and the rules are
+    applied after it (firewall_install_with_engine). Over real SSH, on a node whose port is not 22 and whose ufw is
+    gone as on a fresh host: the role's own install and apply are held back, the rules then go on with SSH first,
+    a new connection still works, 22 stays closed, the firewalld member and the ufw member that has ufw already
+    take their usual path, and a second run changes nothing."""
+    node(A, 'ufw --force reset >/dev/null && ufw --force disable >/dev/null && '
+            'DEBIAN_FRONTEND=noninteractive apt-get purge -y -q ufw >/dev/null')
+    assert node(A, 'command -v ufw || echo absent').stdout.strip() == 'absent'
+    inventory = lab.inventory('with-engine', port_vars={B: {'ansible_port': PORT[B]}, C: {'ansible_ssh_port': PORT[C]}})
+    playbook = REPO_TESTS / 'firewall_with_engine.yml'
+    first = lab.play(inventory, '--diff', playbook=playbook, label='with-engine-1').assert_ok(MEMBERS)
+    held_back = first.outcomes('Apply what differs')
+    assert held_back[A] == ['skipping'], first.describe()  # the role's own apply, on the host that defers
+    assert first.outcomes("The engine's apt transaction, with the firewall's packages in it") == {
+        A: ['changed'], B: ['skipping'], C: ['skipping']}, first.describe()
+    assert first.outcomes('Install the firewall with python3-apt in one apt transaction (a fresh Debian host)')[A] \
+        == ['skipping'], first.describe()
+    assert first.changed(A) > 0 and first.changed(B) == 0 and first.changed(C) == 0, first.describe()
+    status = lab.ufw_status(A)
+    assert 'Status: active' in status and 'deny (incoming)' in status and '%d/tcp' % PORT[A] in status
+    assert '22/tcp' not in status
+    live = lab.third_connection(A).stdout.split()
+    assert live[2:] == [IP[A], str(PORT[A])]
+    assert probe(A, 7946, 'tcp', [B, C, STRANGER], listen=False) == [B, C]  # the swarm's gossip listens there
+    second = lab.play(inventory, '--diff', playbook=playbook, label='with-engine-2').assert_ok(MEMBERS)
+    assert [second.changed(m) for m in MEMBERS] == [0, 0, 0], second.describe()
