@@ -36,12 +36,19 @@ def test_the_site_check_is_the_union_of_the_roles_specs_and_up_to_date():
 def test_site_yml_runs_every_role_through_an_unchecked_entry_point_and_swarm_preflight_through_site():
     plays = yaml.safe_load((REPO_ROOT / 'playbooks' / 'site.yml').read_text())
     imported = []
-    for play in plays:
-        imported += [(role['role'].split('.')[-1], 'main') for role in play.get('roles', [])]
-        for task in play.get('pre_tasks', []) + play.get('tasks', []):
+
+    def scan(tasks):
+        for task in tasks:
             for action in ('ansible.builtin.import_role', 'ansible.builtin.include_role'):
                 if action in task:
                     imported.append((task[action]['name'].split('.')[-1], task[action].get('tasks_from', 'main')))
+            for action in ('ansible.builtin.import_tasks', 'ansible.builtin.include_tasks'):
+                if action in task:  # site.yml's own task files, next to it
+                    scan(yaml.safe_load((REPO_ROOT / 'playbooks' / task[action]).read_text()))
+
+    for play in plays:
+        imported += [(role['role'].split('.')[-1], 'main') for role in play.get('roles', [])]
+        scan(play.get('pre_tasks', []) + play.get('tasks', []))
     specs = {role: site_spec.role_spec(role) for role, _entry in imported}
     checked = [(role, entry) for role, entry in imported if entry in specs[role]]
     # the one check of the run, and the two apply steps, which run only where something changes
