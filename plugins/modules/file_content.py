@@ -35,8 +35,9 @@ attributes:
     description: The file's content before and after (empty before when it does not exist).
 options:
   path:
-    description: The file to write. Its directory must exist; a directory or other non-regular file at O(path) is
-      refused.
+    description: The file to write. Its directory must exist (in check mode a missing one means the file would be
+      new, as an earlier task of the run may create the directory); a directory or other non-regular file at
+      O(path) is refused.
     type: path
     required: true
   content:
@@ -149,6 +150,13 @@ def main():
     check_attributes(module)
     directory = os.path.dirname(path) or '.'
     if not os.path.isdir(directory):
+        if module.check_mode:
+            # a directory an earlier task of the same run creates (check mode only predicts it): the file is new
+            result = dict(changed=True, path=path, content_changed=True)
+            if module._diff:
+                result['diff'] = {'before_header': path, 'after_header': path, 'before': '',
+                                  'after': module.params['content']}
+            module.exit_json(**result)
         module.fail_json(msg='path: the directory %s does not exist; nothing was written.' % directory, path=path)
     wanted = to_bytes(module.params['content'], errors='surrogate_or_strict')
     current = read_current(module, path)

@@ -86,3 +86,11 @@ def test_what_is_not_a_regular_file_in_an_existing_directory_is_refused(tmp_path
         result = run(tmp_path, path=str(tmp_path / name), content='x\n')
         assert result.get('failed') and result['msg'].startswith(message) and 'nothing was' in result['msg'], result
     assert snapshot(tmp_path) == before and (tmp_path / 'real').read_text() == 'kept\n'
+
+
+def test_check_mode_predicts_a_new_file_in_a_directory_an_earlier_task_would_create(tmp_path):
+    # the docker role in check mode on a fresh host: the drop-in's directory is only predicted, not made
+    result = run(tmp_path, check_mode=True, diff=True, path=str(tmp_path / 'docker.service.d' / 'x.conf'),
+                 content='[Service]\n', mode='0600')
+    assert result['changed'] and result['content_changed'] and result['diff']['after'] == '[Service]\n'
+    assert not (tmp_path / 'docker.service.d').exists()
