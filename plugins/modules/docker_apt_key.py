@@ -95,11 +95,10 @@ dest:
 
 import os
 import tempfile
-import time
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.urls import fetch_url
 
+from ansible_collections.swarmops.swarm.plugins.module_utils._download import fetch_with_retries
 from ansible_collections.swarmops.swarm.plugins.module_utils._openpgp import (
     OpenPGPError, keyring, read_keys, verified_key)
 
@@ -120,19 +119,13 @@ def describe(data):
     return '\n'.join(lines) + '\n'
 
 
-def download(module, url, attempts=5):
-    """The key file's bytes. A connection that fails, or a server error, is tried again (1, 2, 4, 8 seconds apart):
-    a mirror that is being restarted should not fail a run. A 4xx answer is final."""
-    for attempt in range(attempts):
-        response, info = fetch_url(module, url, timeout=module.params['timeout'])
-        status = info.get('status')
-        # A file: URL has no status code.
-        if response is not None and status in (200, None):
-            return response.read()
-        if attempt + 1 == attempts or (status is not None and 400 <= status < 500):
-            module.fail_json(msg='Cannot download the key from %s: %s. Nothing was written.' % (url, info.get('msg')),
-                             status=status)
-        time.sleep(2 ** attempt)
+def download(module, url):
+    """The key file's bytes, or the task fails saying why (after retries: see fetch_with_retries)."""
+    response, reason, status = fetch_with_retries(module, url, attempts=5)
+    if response is None:
+        module.fail_json(msg='Cannot download the key from %s: %s. Nothing was written.' % (url, reason),
+                         status=status)
+    return response.read()
 
 
 def main():

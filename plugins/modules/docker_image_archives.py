@@ -91,11 +91,10 @@ import os
 import re
 import shutil
 import tempfile
-import time
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.urls import fetch_url
 
+from ansible_collections.swarmops.swarm.plugins.module_utils._download import fetch_with_retries
 from ansible_collections.swarmops.swarm.plugins.module_utils._engine import EngineClient, EngineError
 
 CONTROL = re.compile(r'[\x00-\x20\x7f]')
@@ -134,24 +133,14 @@ def checked_items(module):
     return items
 
 
-def download(module, url, path, attempts=4):
-    """Fetch URL into PATH; a failed connection or a server error is tried again (1, 2, 4 seconds apart), a 4xx
-    answer is final. Returns None, or the reason it failed."""
-    reason = None
-    for attempt in range(attempts):
-        response, info = fetch_url(module, url, timeout=module.params['timeout'])
-        status = info.get('status')
-        # A file: URL has no status code.
-        if response is not None and status in (200, None):
-            with open(path, 'wb') as out:
-                shutil.copyfileobj(response, out, 1024 * 1024)
-            return None
-        reason = info.get('msg') or 'HTTP %s' % status
-        if status is not None and 400 <= status < 500:
-            break
-        if attempt + 1 < attempts:
-            time.sleep(2 ** attempt)
-    return reason
+def download(module, url, path):
+    """Fetch URL into PATH (after retries: see fetch_with_retries). Returns None, or the reason it failed."""
+    response, reason, dummy = fetch_with_retries(module, url)
+    if response is None:
+        return reason
+    with open(path, 'wb') as out:
+        shutil.copyfileobj(response, out, 1024 * 1024)
+    return None
 
 
 def listed_digest(module, checksum_url, archive_url, algorithm, path):
