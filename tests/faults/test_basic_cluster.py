@@ -350,14 +350,28 @@ def test_a_foreign_key_put_where_apt_trusts_docker_is_replaced_when_deciding_fro
 
 def test_stopped_and_disabled_engine_on_a_worker_is_started_again(basic):
     snapshot = basic.snapshot()
+
+    def node_ids():
+        return [n['ID'] for n in basic.nodes() if n['Hostname'] == basic.container('worker1')]
+
+    before = node_ids()
     basic.exec('worker1', 'systemctl disable --now docker.socket docker.service')
     assert basic.exec('worker1', 'systemctl is-active docker', check=False).stdout.strip() != 'active'
     run = basic.site(label='case1-engine-stopped')
     run.assert_ok(hosts=basic.hosts)
     assert basic.exec('worker1', 'systemctl is-enabled docker; systemctl is-active docker').stdout.split() == [
         'enabled', 'active']
+    # the swarm of the node whose engine did not answer the first read is read again once the engine step started
+    # it (and no other node's): the plan sees a member, not a node to join, so it stays the same node
+    reads = run.outcomes("Read the node's swarm state (and on a manager its nodes and services) and the host's "
+                         "addresses")
+    assert {host: len(outcomes) for host, outcomes in reads.items()} == {
+        'manager1': 1, 'worker1': 2, 'worker2': 1}, (reads, run.describe())
+    assert not run.outcomes('swarm_member : Join the swarm'), run.describe()
+    assert node_ids() == before, 'worker1 was joined again as another node: %s -> %s' % (before, node_ids())
     basic.assert_whole()
     basic.assert_kept(snapshot, except_nodes=['worker1'])
+    basic.site(label='case1-engine-stopped-again').assert_ok(hosts=basic.hosts, changed=0)
 
 
 # ---- a worker joined to another swarm -> refused naming both; the force switch moves it ------

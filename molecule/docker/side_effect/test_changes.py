@@ -323,6 +323,8 @@ def test_bad_input_is_refused_naming_the_variable_before_anything_changes(fresh_
         'wrong fingerprint': {'docker_apt_gpg_fingerprint': DOCKERS_REAL_FINGERPRINT},
         'attacker key in lines with colons': {'docker_apt_gpg_key_url': 'file://%s/colons.asc' % HOSTILE},
         'binary attacker key after the armor': {'docker_apt_gpg_key_url': 'file://%s/appended.asc' % HOSTILE},
+        # a key URL that the mirror does not serve: a 4xx is final, the run stops with the URL and the status
+        'key URL that is not there': {'docker_apt_gpg_key_url': 'http://swarmops-mirror/linux/debian/no-such-key.gpg'},
     })
     expected = {
         'codename with a newline': 'docker_apt_release holds a newline',
@@ -333,10 +335,13 @@ def test_bad_input_is_refused_naming_the_variable_before_anything_changes(fresh_
             FINGERPRINT, DOCKERS_REAL_FINGERPRINT),
         'attacker key in lines with colons': 'line 3 of the armor is not base64',
         'binary attacker key after the armor': 'the armored key holds bytes that are not ASCII',
+        'key URL that is not there': 'Cannot download the key from http://swarmops-mirror/linux/debian/no-such-key.gpg'
+                                     ': HTTP Error 404',
     }
     for name, fragment in expected.items():
         assert messages[name] and fragment in messages[name], (name, messages[name], proc.stdout[-2000:])
-    for name in ('wrong fingerprint', 'attacker key in lines with colons', 'binary attacker key after the armor'):
+    for name in ('wrong fingerprint', 'attacker key in lines with colons', 'binary attacker key after the armor',
+                 'key URL that is not there'):
         assert 'nothing on this host was changed' in messages[name]
         assert 'docker_apt_gpg_fingerprint' in messages[name]
     assert SECRET not in proc.stdout + proc.stderr  # a refused value is named, never printed
