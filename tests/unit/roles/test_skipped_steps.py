@@ -4,6 +4,7 @@ own templating, must be true wherever any task inside would run, over the class 
 on an unchanged cluster, or the group saves nothing. The tasks' own conditions are read from their files too, so a
 condition added inside without widening the include fails here."""
 
+import functools
 import itertools
 import re
 from pathlib import Path
@@ -38,6 +39,11 @@ def trusted(values):
 
 def role_vars(role):
     """A role's defaults and vars, as the role's tasks see them (vars over defaults)."""
+    return dict(_role_vars(role))
+
+
+@functools.lru_cache(maxsize=None)
+def _role_vars(role):
     values = {}
     for kind in ('defaults', 'vars'):
         path = REPO_ROOT / 'roles' / role / kind / 'main.yml'
@@ -218,3 +224,138 @@ def test_objects_and_services_are_included_wherever_either_would_run(declared, s
     inventory_only['swarm_services_unchanged_at_read'] = unchanged
     included = holds(OBJECTS_AND_SERVICES['when'], inventory_only)
     assert included is inner, (declared, services, unchanged)
+
+
+# ---- the engine's host changes: the docker role's configure.yml, included by apply.yml ----------------------
+
+DOCKER_APPLY = load('roles/docker/tasks/apply.yml')
+CONFIGURE_INCLUDE = task(DOCKER_APPLY, 'Change the host (key, apt source, packages, configuration, the engine), '
+                                       'where the plan says so')
+CONFIGURE = load('roles/docker/tasks/configure.yml')
+IMAGES_INCLUDE = task(DOCKER_APPLY, 'Load image archives the engine does not have yet')
+
+
+def steps(entries, conditions=()):
+    """Every task of a task file with everything that must hold for it to run: its blocks' and its own `when`,
+    and a non-empty `loop`; a block's rescue is left out (it runs only after a task above it ran and failed)."""
+    for entry in entries:
+        when = entry.get('when', [])
+        here = list(conditions) + (when if isinstance(when, list) else [when])
+        if 'block' in entry:
+            yield from steps(entry['block'], here)
+        elif entry.get('ansible.builtin.meta') == 'flush_handlers':
+            continue  # runs the handlers that tasks above it notified: they are inside too
+        else:
+            yield entry, here
+
+
+def would_run(entries, variables):
+    for entry, conditions in steps(entries):
+        if all(holds(condition, variables) for condition in conditions) and (
+                'loop' not in entry or non_empty(entry['loop'], variables)):
+            return entry['name']
+    return None
+
+
+def unchanged_plan():
+    """A plan where the host is as wanted, but for an image to load (a node made from an image with the engine)."""
+    return {
+        'changed': True, 'reasons': ['load images: busybox'], 'engine_pending': False, 'apt_usable': True,
+        'keyring': {'write': False, 'path': '/etc/apt/keyrings/docker.asc', 'url': 'u', 'fingerprint': 'f'},
+        'source': {'write': False, 'path': '/etc/apt/sources.list.d/docker.sources', 'content': ''},
+        'leftovers': [], 'directories': [], 'conflicts': [], 'selections': [], 'units': [], 'users': [],
+        'dropin': {'action': '', 'path': '/etc/systemd/system/docker.service.d/swarmops.conf', 'names': []},
+        'daemon_json': {'write': False, 'path': '/etc/docker/daemon.json', 'content': ''},
+        'ca': {'write': [], 'directories': []}, 'config_restart': False, 'engine_answers': True,
+        'pin': {'version': '', 'package': 'docker-ce', 'resolve_after_refresh': False, 'versions': []},
+        'install': {'needed': False, 'names': [], 'fresh': False, 'apt_can_resolve': True, 'refresh_first': False,
+                    'cache_valid_time': 3600},
+        'images': [{'name': 'busybox', 'tag': 'busybox:latest', 'file': 'busybox.tar', 'url': 'http://m/b.tar'}],
+    }
+
+
+# Each a change the plan can list, as the fields it sets (dotted paths).
+ENGINE_CHANGES = {
+    'key': {'keyring.write': True},
+    'source': {'source.write': True},
+    'leftovers': {'leftovers': ['/etc/apt/sources.list.d/docker.list']},
+    'directories': {'directories': ['/etc/docker']},
+    'refresh': {'install.refresh_first': True},
+    'pin after refresh': {'install.refresh_first': True, 'pin.resolve_after_refresh': True},
+    'install': {'install.needed': True, 'install.names': ['docker-ce']},
+    'fresh install': {'install.needed': True, 'install.fresh': True, 'install.names': ['docker-ce']},
+    'install apt cannot resolve': {'install.needed': True, 'install.apt_can_resolve': False},
+    'conflicts': {'conflicts': ['docker.io']},
+    'conflicts, no apt': {'conflicts': ['docker.io'], 'apt_usable': False},
+    'drop-in': {'dropin.action': 'write'},
+    'drop-in removed': {'dropin.action': 'remove'},
+    'hold': {'selections': ['docker-ce']},
+    'daemon.json': {'daemon_json.write': True},
+    'config restart': {'config_restart': True},
+    'registry CA': {'ca.write': [{'path': '/etc/docker/certs.d/r/ca.crt'}]},
+    'registry CA directory': {'ca.directories': ['/etc/docker/certs.d/r']},
+    'units': {'units': ['docker']},
+    'users': {'users': ['alice']},
+    'engine silent': {'engine_answers': False},
+    'check mode, no packages': {'engine_pending': True, 'install.needed': True},
+}
+
+
+def with_changes(plan, changes):
+    for dotted, value in changes.items():
+        target = plan
+        *parents, leaf = dotted.split('.')
+        for parent in parents:
+            target = target[parent]
+        target[leaf] = value
+    return plan
+
+
+@pytest.mark.parametrize('first, second', [(a, b) for a, b in itertools.combinations_with_replacement(
+    [None] + sorted(ENGINE_CHANGES), 2) if a or not b])
+def test_the_engine_host_changes_are_included_wherever_one_of_them_would_run(first, second):
+    configure = CONFIGURE
+    assert CONFIGURE_INCLUDE['ansible.builtin.include_tasks'] == 'configure.yml'
+    plan = unchanged_plan()
+    for name in filter(None, {first, second}):
+        with_changes(plan, ENGINE_CHANGES[name])
+    for check_mode, version in itertools.product([False, True], ['', '5:27.3.1-1~debian.12~bookworm']):
+        variables = dict(role_vars('docker'), docker_engine_plan=plan, ansible_check_mode=check_mode,
+                         docker_version=version, _docker_probe_after={'skipped': True},
+                         _docker_read={'engine': {'answers': plan['engine_answers'], 'images': []}})
+        # the results of the package tasks inside: changed where the plan has them run, as apt would report
+        packages = plan['install']['needed'] and not plan['engine_pending']
+        for result, ran in (('_docker_install', packages), ('_docker_install_fresh', packages),
+                            ('_docker_conflicts', bool(plan['conflicts']))):
+            variables[result] = {'changed': True} if ran else {'skipped': True, 'changed': False}
+        inner = would_run(configure, variables)
+        included = holds(CONFIGURE_INCLUDE['when'], variables)
+        if inner:
+            assert included, (first, second, check_mode, version, inner)
+        if first is None:
+            assert not included, 'a node that only lacks an image must skip the host changes in one step'
+            assert holds(IMAGES_INCLUDE['when'], variables), 'and still load the image'
+
+
+# ---- the firewall's installation and start: the firewall role's install.yml, included by apply.yml ----------
+
+FIREWALL_SETUP = task(load('roles/firewall/tasks/apply.yml'), 'Install and start the firewall, where the plan says so')
+
+
+@pytest.mark.parametrize('install, start, backend, with_engine, check_mode', list(itertools.product(
+    [[], ['ufw']], [False, True], ['ufw', 'firewalld'], [False, True], [False, True])))
+def test_the_firewall_setup_is_included_wherever_one_of_its_steps_would_run(
+        install, start, backend, with_engine, check_mode):
+    assert FIREWALL_SETUP['ansible.builtin.include_tasks'] == 'install.yml'
+    setup = load('roles/firewall/tasks/install.yml')
+    for os_family, python_apt in itertools.product(['Debian', 'RedHat'], [False, True]):
+        plan = {'act': True, 'apply': True, 'install': install, 'start': start, 'backend': backend,
+                'os_family': os_family, 'python_apt': python_apt, 'apt_update': True}
+        variables = dict(role_vars('firewall'), _firewall_plan=plan, firewall_install_with_engine=with_engine,
+                         ansible_check_mode=check_mode)
+        inner = would_run(setup, variables)
+        included = holds(FIREWALL_SETUP['when'], variables)
+        if inner:
+            assert included, (plan, with_engine, check_mode, inner)
+        if not install and not start:
+            assert not included, 'a firewall in place and running must skip its setup in one step'
