@@ -17,6 +17,7 @@ BENCH_RESULTS=path writes the results elsewhere than bench/results.json.
 import json
 import os
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -87,15 +88,26 @@ def ansible_playbook():
     return str(Path(sys.executable).parent / 'ansible-playbook')
 
 
+# CPU seconds of the last playbook run's process tree on the controller (ansible-playbook, its forks and their
+# `docker exec` clients; not the nodes' own work, which runs in the node containers).
+LAST_CONTROLLER_CPU = [0.0]
+
+
+def controller_cpu():
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def playbook(path, extra_vars=None, expect_changed=None, inventory=None):
     """Run a playbook against the bench lab (bench_inventory() unless INVENTORY); return (seconds, recap).
     expect_changed=0 asserts idempotence."""
     command = [ansible_playbook(), '-i', str(inventory or bench_inventory()), path]
     if extra_vars:
         command += ['-e', json.dumps(extra_vars)]
-    start = time.monotonic()
+    start, cpu = time.monotonic(), controller_cpu()
     result = subprocess.run(command, cwd=REPO, env=PLAYBOOK_ENV, capture_output=True, text=True, check=False)
     seconds = time.monotonic() - start
+    LAST_CONTROLLER_CPU[0] = controller_cpu() - cpu
     if result.returncode != 0:
         sys.stderr.write(result.stdout[-6000:] + result.stderr[-3000:])
         raise SystemExit('bench: %s failed (rc %d)' % (path, result.returncode))
@@ -153,15 +165,17 @@ def tasks_per_host(recap):
     return {host: stats['ok'] for host, stats in sorted(recap.items())}
 
 
-def pairs(name_a, measure_a, name_b, measure_b, runs=RUNS):
-    """Interleave a and b run by run; the ratio of each pair is taken within the same minutes."""
+def pairs(name_a, measure_a, name_b, measure_b, runs=RUNS, figure_of_b=False):
+    """Interleave a and b run by run; the ratio of each pair is taken within the same minutes. FIGURE_OF_B: the
+    figure is b over a (b must run second), and the log line says so."""
     out = {'a_s': [], 'b_s': [], 'ratios': [], 'load': []}
     for index in range(runs):
         out['load'].append(load())
         seconds_a = measure_a()
         seconds_b = measure_b()
         log('%s %.1f s, %s %.1f s, ratio %.2f, load %.2f (run %d/%d)' % (
-            name_a, seconds_a, name_b, seconds_b, seconds_a / seconds_b, out['load'][-1], index + 1, runs))
+            name_a, seconds_a, name_b, seconds_b, seconds_b / seconds_a if figure_of_b else seconds_a / seconds_b,
+            out['load'][-1], index + 1, runs))
         out['a_s'].append(round(seconds_a, 2))
         out['b_s'].append(round(seconds_b, 2))
         out['ratios'].append(round(seconds_a / seconds_b, 3))
@@ -238,11 +252,15 @@ def forget_workers(workers):
     playbook('site.yml')
 
 
+JOIN_CONTROLLER_CPU = {}
+
+
 def join(count):
     workers = new_workers(count)
     inventory = bench_inventory(workers)
     nodes_sh('up', GOLDEN_IMAGE, NETWORK, NODE_MEMORY, *['bench-%s:%s.%d' % (n, BASE, o) for n, o in workers.items()])
     seconds, _recap = playbook('site.yml', inventory=inventory)
+    JOIN_CONTROLLER_CPU.setdefault(count, []).append(round(LAST_CONTROLLER_CPU[0], 2))
     ready = docker_exec(MANAGER, 'docker', 'node', 'ls', '--format', '{{.Hostname}} {{.Status}}').split('\n')
     missing = [n for n in workers if 'bench-%s Ready' % n not in ready]
     if missing:
@@ -273,7 +291,7 @@ def main():
             return shell_converge()
 
         # the script first in each pair, so the lab ends formed by site.yml for the figures below
-        measured = pairs('cold shell', cold_shell, 'cold site.yml', cold_site)
+        measured = pairs('cold shell', cold_shell, 'cold site.yml', cold_site, figure_of_b=True)
         measured = {'a_s': measured['b_s'], 'b_s': measured['a_s'], 'load': measured['load'],
                     'ratios': [round(a / b, 3) for a, b in zip(measured['b_s'], measured['a_s'])]}
         figures['P2'] = figure(measured, 'site_s', 'script_s')
@@ -299,6 +317,10 @@ def main():
     if 'P4' in ONLY:
         build_golden_image()
         figures['P4'] = figure(pairs('join 8', lambda: join(8), 'join 2', lambda: join(2)), 'join_8_s', 'join_2_s')
+        # What scales on hosts with CPUs of their own: the controller's share. Here the nodes share its two cores.
+        details['P4_controller_cpu_s'] = {
+            'join_8': JOIN_CONTROLLER_CPU[8], 'join_2': JOIN_CONTROLLER_CPU[2],
+            'ratios': [round(a / b, 3) for a, b in zip(JOIN_CONTROLLER_CPU[8], JOIN_CONTROLLER_CPU[2])]}
 
     if 'P3' in ONLY:
         log('creating 200 services')
