@@ -8,6 +8,7 @@ in results.json too.
   P2  site.yml on three fresh nodes                        /  bench/cold-install.sh doing the same work by hand
   P3  deploy_services.yml, 200 unchanged services          /  the same with 20 unchanged services
   P4  site.yml joining 8 new workers                       /  the same joining 2
+      (with two floors in details: the engine's part of the joins by hand, and in four Ansible round trips)
 
 Environment: BENCH_RUNS (default 3) runs per figure; BENCH_ONLY=P1,P2,P3,P4 to measure a subset;
 BENCH_KEEP=1 leaves the lab up at the end (it is always left up after a failure, for a look);
@@ -269,6 +270,46 @@ def join(count):
     return seconds
 
 
+# P4's references, the same new nodes doing only the engine's part of a join (the image loaded, `docker swarm join`),
+# all at once: by hand, and as an Ansible playbook of four round trips per node (bench/join-floor.yml: two module
+# runs standing in for the read and the firewall's apply, then the load and the join). No firewall: ufw is off on
+# the manager and the new nodes, and every engine answers, before the clock starts; they are floors, not rivals.
+def join_reference(count, how):
+    workers = new_workers(count)
+    nodes_sh('up', GOLDEN_IMAGE, NETWORK, NODE_MEMORY, *['bench-%s:%s.%d' % (n, BASE, o) for n, o in workers.items()])
+    token = docker_exec(MANAGER, 'docker', 'swarm', 'join-token', '-q', 'worker').strip()
+    nodes = ['bench-' + name for name in workers]
+    for node in [MANAGER] + nodes:
+        docker_exec(node, 'ufw', 'disable')
+    for node in nodes:
+        docker_exec(node, 'sh', '-c', 'until docker info >/dev/null 2>&1; do sleep 0.2; done')
+    start = time.monotonic()
+    if how == 'script':
+        command = ('curl -fsSL %s | docker load -q >/dev/null && docker swarm join --advertise-addr %s.%%d '
+                   '--token %s %s.11:2377 >/dev/null' % (IMAGE_ARCHIVE, BASE, token, BASE))
+        with ThreadPoolExecutor(max_workers=count) as pool:
+            list(pool.map(lambda item: docker_exec('bench-' + item[0], 'sh', '-c', command % item[1]),
+                          workers.items()))
+    else:
+        inventory = WORK / 'join-floor-inventory.json'
+        inventory.write_text(json.dumps({'new': {
+            'hosts': {name: {'ansible_host': 'bench-' + name, 'join_address': '%s.%d' % (BASE, octet)}
+                      for name, octet in workers.items()},
+            'vars': {'ansible_connection': 'community.docker.docker', 'ansible_python_interpreter': '/usr/bin/python3',
+                     'join_token': token, 'join_manager': '%s.11:2377' % BASE, 'image_archive': IMAGE_ARCHIVE}}}))
+        sh([ansible_playbook(), '-i', str(inventory), 'bench/join-floor.yml'], env=PLAYBOOK_ENV,
+           stdout=subprocess.DEVNULL)
+    seconds = time.monotonic() - start
+    docker_exec(MANAGER, 'ufw', '--force', 'enable')
+    forget_workers(workers)
+    return seconds
+
+
+def per_added_node(measured):
+    """Seconds each node beyond the second adds: (join 8 - join 2) / 6, the median over the runs."""
+    return round(statistics.median((a - b) / 6 for a, b in zip(measured['a_s'], measured['b_s'])), 2)
+
+
 def main():
     results = {'started': time.strftime('%Y-%m-%dT%H:%M:%S%z'), 'runs': RUNS, 'cpus': os.cpu_count(),
                'commit': subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], cwd=REPO, capture_output=True,
@@ -316,7 +357,17 @@ def main():
 
     if 'P4' in ONLY:
         build_golden_image()
-        figures['P4'] = figure(pairs('join 8', lambda: join(8), 'join 2', lambda: join(2)), 'join_8_s', 'join_2_s')
+        measured = pairs('join 8', lambda: join(8), 'join 2', lambda: join(2))
+        figures['P4'] = figure(measured, 'join_8_s', 'join_2_s')
+        floors = {'script': pairs('join 8 by hand', lambda: join_reference(8, 'script'),
+                                  'join 2 by hand', lambda: join_reference(2, 'script')),
+                  'four_round_trips': pairs('join 8 in four round trips', lambda: join_reference(8, 'playbook'),
+                                            'join 2 in four round trips', lambda: join_reference(2, 'playbook'))}
+        # What one more node costs, site.yml and its floors: with a fixed part F and a cost c per node, the figure is
+        # (F + 8c) / (F + 2c), so a target of 1.5x needs c <= F / 10 (see bench/README.md).
+        details['P4_seconds_per_added_node'] = dict(
+            {'site_yml': per_added_node(measured)}, **{name: per_added_node(m) for name, m in floors.items()})
+        details['P4_floors'] = {name: figure(m, 'join_8_s', 'join_2_s') for name, m in floors.items()}
         # What scales on hosts with CPUs of their own: the controller's share. Here the nodes share its two cores.
         details['P4_controller_cpu_s'] = {
             'join_8': JOIN_CONTROLLER_CPU[8], 'join_2': JOIN_CONTROLLER_CPU[2],

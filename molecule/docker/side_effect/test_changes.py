@@ -471,3 +471,25 @@ def test_plan_then_apply_restarts_exactly_when_the_plan_says_and_keeps_proxy_cre
     assert SECRET not in node_output(TRIXIE, 'cat /etc/systemd/system/docker.service.d/swarmops.conf')
     # The engine is back and still has the image loaded before the downgrade.
     assert 'swarmops/busybox' in node_output(TRIXIE, "docker images --format '{{.Repository}}'")
+
+
+def test_site_apply_never_applies_a_plan_made_with_other_settings():
+    """site.yml's engine step (`site_apply`) reuses the plan of its first play without a second read. A plan made
+    with other settings (a downgrade the apply step's settings do not ask for) must be read and decided again,
+    not applied: the engine keeps its version and is not restarted, and nothing changes."""
+    pid = engine_pid(TRIXIE)
+    run = run_playbook(SCENARIO / 'plan-then-site-apply.yml', [TRIXIE], {'planned_version': '26.1.4'})
+    assert run.returncode == 0, run.stdout[-3000:]
+    doc = results(run)
+    plans, = debug_messages(doc, 'Show the plans', TRIXIE)
+    assert plans['before']['restart'] and 'docker-ce %s -> %s' % (TRIXIE_NEW, TRIXIE_OLD) in plans['before']['reasons']
+    # The plan step's read, then one read by each site_apply: the first because the settings differ, the second
+    # because the plan it would reuse was applied.
+    assert executed(doc, PROBE_TASK, TRIXIE) == 3
+    for name in ('applied', 'again'):
+        assert (plans[name]['changed'], plans[name]['restart'], plans[name]['reasons']) == (False, False, []), name
+        assert plans[name]['target_version'] == TRIXIE_NEW
+    assert doc['stats'][TRIXIE]['changed'] == 0
+    assert engine_pid(TRIXIE) == pid
+    for package in ('docker-ce', 'docker-ce-cli'):
+        assert installed_version(TRIXIE, package) == TRIXIE_NEW
