@@ -12,12 +12,13 @@ cd "$(dirname "$0")/.." || exit 1
 # Steps are make targets. Overridable for tests of this script (tests/meta/test_run_all.py).
 serial_steps="${SWARMOPS_TEST_SERIAL:-testbed unit lint sanity aws}"
 # Lanes are separated by '|'. Balanced by the times of full runs on a 2-core machine, suites side by side
-# (seconds, fresh-clone run of 492fbff): faults 2044 + objects 413 + integration-cluster 347 + core-matrix 317;
-# lifecycle 1939 + integration-service 717 + distribution 357 + integration-targets 102; rolling 834 + molecule-ha
-# 579 + molecule-default 448 + firewall-ssh 314 + molecule-docker 478. The quick checks run first, on their own:
-# the one run with them in the shortest lane (that one) took 55 minutes in all, the last one of this layout 51
-# (one run each, so noise as much as cause: the machine is CPU-bound either way).
-lanes="${SWARMOPS_TEST_LANES:-faults objects integration-cluster core-matrix | lifecycle integration-service distribution integration-targets | rolling molecule-ha molecule-default firewall-ssh molecule-docker}"
+# (seconds, fresh-clone run of 304c4b6, after 414 s of quick checks): faults 1252 + objects 300 + integration-cluster
+# 264 (+ core-matrix 258, then the last lane to end, alone for its last 130 s); lifecycle 1075 + integration-service
+# 640 + distribution 138 + integration-targets 88; rolling 445 + molecule-ha 300 + molecule-default 329 +
+# firewall-ssh 390 + molecule-docker 262 (then core-matrix). The quick checks run first, on their own: the one run
+# with them in the shortest lane took 55 minutes in all, against 51 for that layout's run (one run each, so noise
+# as much as cause: the machine is CPU-bound either way).
+lanes="${SWARMOPS_TEST_LANES:-faults objects integration-cluster | lifecycle integration-service distribution integration-targets | rolling molecule-ha molecule-default firewall-ssh molecule-docker core-matrix}"
 make_command="${SWARMOPS_TEST_MAKE:-make}"
 # SWARMOPS_TEST_STEPS="unit lint" runs a subset (step names as above).
 selected="${SWARMOPS_TEST_STEPS:-}"
