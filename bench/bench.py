@@ -284,21 +284,22 @@ def join_reference(count, how):
     for node in nodes:
         docker_exec(node, 'sh', '-c', 'until docker info >/dev/null 2>&1; do sleep 0.2; done')
     start = time.monotonic()
+    # The token, a secret, goes on stdin or in the environment: never into a file or a host's process list.
     if how == 'script':
-        command = ('curl -fsSL %s | docker load -q >/dev/null && docker swarm join --advertise-addr %s.%%d '
-                   '--token %s %s.11:2377 >/dev/null' % (IMAGE_ARCHIVE, BASE, token, BASE))
+        command = ('curl -fsSL %s | docker load -q >/dev/null && read -r token && docker swarm join --advertise-addr '
+                   '%s.%%d --token "$token" %s.11:2377 >/dev/null' % (IMAGE_ARCHIVE, BASE, BASE))
         with ThreadPoolExecutor(max_workers=count) as pool:
-            list(pool.map(lambda item: docker_exec('bench-' + item[0], 'sh', '-c', command % item[1]),
-                          workers.items()))
+            list(pool.map(lambda item: docker_exec('bench-' + item[0], 'sh', '-c', command % item[1],
+                                                   stdin=token + '\n'), workers.items()))
     else:
         inventory = WORK / 'join-floor-inventory.json'
         inventory.write_text(json.dumps({'new': {
             'hosts': {name: {'ansible_host': 'bench-' + name, 'join_address': '%s.%d' % (BASE, octet)}
                       for name, octet in workers.items()},
             'vars': {'ansible_connection': 'community.docker.docker', 'ansible_python_interpreter': '/usr/bin/python3',
-                     'join_token': token, 'join_manager': '%s.11:2377' % BASE, 'image_archive': IMAGE_ARCHIVE}}}))
-        sh([ansible_playbook(), '-i', str(inventory), 'bench/join-floor.yml'], env=PLAYBOOK_ENV,
-           stdout=subprocess.DEVNULL)
+                     'join_manager': '%s.11:2377' % BASE, 'image_archive': IMAGE_ARCHIVE}}}))
+        sh([ansible_playbook(), '-i', str(inventory), 'bench/join-floor.yml'],
+           env=dict(PLAYBOOK_ENV, SWARMOPS_BENCH_JOIN_TOKEN=token), stdout=subprocess.DEVNULL)
     seconds = time.monotonic() - start
     docker_exec(MANAGER, 'ufw', '--force', 'enable')
     forget_workers(workers)
